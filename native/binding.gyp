@@ -24,6 +24,10 @@
       "target_name": "modelauto_native",
       "sources": [
         "src/addon.cc",
+        "src/bind_matmul.cc",
+        "src/bind_elementwise.cc",
+        "src/elementwise.cc",
+        "src/reduce.cc",
         "src/cpu_features.cc",
         "src/gemm.cc",
         "src/thread_pool.cc",

@@ -41,8 +41,14 @@ function findNodeGyp() {
 const nodeGyp = findNodeGyp();
 if (nodeGyp === undefined) fail('node-gyp not found (it ships with npm)');
 
-const jobs = process.env.MODELAUTO_NATIVE_JOBS ?? '2';
-const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--release', `--jobs=${jobs}`], {
+// Headers: npm passes its `nodedir` setting through the environment; run by hand, use the
+// headers installed next to this node binary so node-gyp never needs to download them.
+const args = [nodeGyp, 'rebuild', '--release', `--jobs=${process.env.MODELAUTO_NATIVE_JOBS ?? '2'}`];
+if (!process.env.npm_config_nodedir) {
+  const prefix = resolve(dirname(process.execPath), '..');
+  if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+}
+const result = spawnSync(process.execPath, args, {
   cwd: nativeDir,
   stdio: verbose ? 'inherit' : 'pipe',
   encoding: 'utf8',
@@ -51,7 +57,9 @@ const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--release', `--
 if (result.error) fail(`could not run node-gyp: ${result.error.message}`);
 if (result.status !== 0) {
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
-  const firstError = output.split('\n').find((line) => /\berror\b/i.test(line)) ?? `exit code ${result.status}`;
+  const lines = output.split('\n');
+  const firstError =
+    lines.find((line) => /\berror:/i.test(line)) ?? lines.find((line) => /ERR!/.test(line)) ?? `exit code ${result.status}`;
   if (!verbose && output.length > 0) console.warn(output.split('\n').slice(-30).join('\n'));
   fail(`node-gyp failed: ${firstError.trim()}`);
 }

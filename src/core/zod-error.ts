@@ -95,12 +95,13 @@ function detail(issue: Issue): string {
 function bound(origin: string, op: string, limit: number | bigint, word: 'most' | 'least'): string {
   const n = String(limit);
   const strict = op.length === 1;
+  const unit = (one: string, many: string): string => (n === '1' ? one : many);
   switch (origin) {
     case 'string':
-      return `expected ${strict ? (word === 'most' ? 'fewer than' : 'more than') : `at ${word}`} ${n} characters`;
+      return `expected ${strict ? (word === 'most' ? 'fewer than' : 'more than') : `at ${word}`} ${n} ${unit('character', 'characters')}`;
     case 'array':
     case 'set':
-      return `expected ${strict ? (word === 'most' ? 'fewer than' : 'more than') : `at ${word}`} ${n} items`;
+      return `expected ${strict ? (word === 'most' ? 'fewer than' : 'more than') : `at ${word}`} ${n} ${unit('item', 'items')}`;
     default:
       return `expected ${origin} ${op} ${n}`;
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ModelautoError } from '../core/errors.js';
-import { statsFromByteCounts, statsFromSorted, type NumericStats } from './profile-stats.js';
+import { statsFromByteCounts, statsFromValues, type NumericStats } from './profile-stats.js';
 import { itemSize } from './split.js';
 import type { CategoricalColumn, Dataset, TensorFeatures } from './types.js';
 
@@ -111,7 +111,7 @@ export function numericStats(values: ArrayLike<number>, bins = 10): NumericStats
     const v = values[i] as number;
     if (!Number.isNaN(v)) present[count++] = v;
   }
-  return statsFromSorted(present.subarray(0, count).sort(), values.length - count, bins);
+  return statsFromValues(present.subarray(0, count), values.length - count, bins);
 }
 
 function profileCategorical(c: CategoricalColumn, maxCategories: number): FeatureProfile {
@@ -130,8 +130,8 @@ function profileCategorical(c: CategoricalColumn, maxCategories: number): Featur
 
 /**
  * Profiles every flattened position of tensor features. Byte-valued data (uint8, or floats that are all
- * integers in 0..255) goes through per-position frequency tables in one pass; other data is sorted per
- * position, a block of positions at a time so the row-major data is read sequentially.
+ * integers in 0..255) goes through per-position frequency tables in one pass; other data goes through a copy
+ * per position (copied a block of positions at a time, so the row-major data is read sequentially).
  */
 function profileTensor(f: TensorFeatures, n: number, bins: number): FeatureProfile[] {
   const d = itemSize(f.shape);
@@ -159,7 +159,7 @@ function profileTensor(f: TensorFeatures, n: number, bins: number): FeatureProfi
       for (let j = 0; j < width; j++) (cols[j] as Float64Array)[i] = data[row + j] as number;
     }
     cols.forEach((col, j) => {
-      out[start + j] = { name: `px_${start + j}`, kind: 'numeric', ...statsFromSorted(col.sort(), 0, bins) };
+      out[start + j] = { name: `px_${start + j}`, kind: 'numeric', ...statsFromValues(col, 0, bins) };
     });
   }
   return out;

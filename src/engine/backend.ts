@@ -23,6 +23,12 @@ export interface BackendInfo {
 
 let current: BackendInfo | undefined;
 
+// Importing the wasm backend registers it with a higher priority than cpu, and it initialises
+// asynchronously: tfjs would then fail on the first synchronous op. Start on cpu (synchronous to set)
+// until setupBackend picks the backend for the job.
+void tf.setBackend('cpu');
+quietCpuBanner();
+
 export function parseBackendChoice(value: string, source: string): BackendChoice {
   if ((BACKENDS as readonly string[]).includes(value)) return value as BackendChoice;
   throw new ModelautoError('USAGE', `${source}: unknown backend "${value}"; expected one of ${BACKENDS.join(', ')}`);
@@ -66,7 +72,8 @@ export function backendInfo(): BackendInfo | undefined {
 }
 
 /** tfjs's cpu backend prints an advert for tfjs-node on first use; modelauto cannot install that here. */
-function quietCpuBanner(): void {
+export function quietCpuBanner(): void {
+  // findBackend creates the backend instance if needed, so this works before any tensor exists.
   const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
 }

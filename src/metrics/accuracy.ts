@@ -16,7 +16,11 @@ export const accuracyOptionsSchema = z
 export type AccuracyOptions = z.input<typeof accuracyOptionsSchema>;
 
 /** Fraction (or count) of samples whose predicted label equals the true label. */
-export function accuracyScore(yTrue: readonly Label[], yPred: readonly Label[], options?: AccuracyOptions): number {
+export function accuracyScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: AccuracyOptions,
+): number {
   const fn = 'accuracyScore';
   const opts = parseOptions(fn, accuracyOptionsSchema, options);
   checkTargets(fn, yTrue, yPred);

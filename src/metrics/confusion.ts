@@ -56,8 +56,11 @@ function normalizeMatrix(cm: number[][], how: 'true' | 'pred' | 'all'): number[]
   const colSums = Array.from({ length: n }, (_, j) => cm.reduce((a, row) => a + (row[j] as number), 0));
   const total = rowSums.reduce((a, b) => a + b, 0);
   // numpy divides and then nan_to_num: 0/0 becomes 0.
-  const safe = (x: number, d: number): number => (d === 0 ? (x === 0 ? 0 : x > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE) : x / d);
+  const safe = (x: number, d: number): number =>
+    d === 0 ? (x === 0 ? 0 : x > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE) : x / d;
   return cm.map((row, i) =>
-    row.map((v, j) => safe(v, how === 'true' ? (rowSums[i] as number) : how === 'pred' ? (colSums[j] as number) : total)),
+    row.map((v, j) =>
+      safe(v, how === 'true' ? (rowSums[i] as number) : how === 'pred' ? (colSums[j] as number) : total),
+    ),
   );
 }

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { balancedAccuracyScore, accuracyScore } from './accuracy.js';
 import { confusionMatrix } from './confusion.js';
-import { checkLabelsOption, formatLabel, formatLabelList, LabelKindGuard, sortLabels, type Label } from './labels.js';
+import {
+  checkLabelsOption,
+  formatLabel,
+  formatLabelList,
+  LabelKindGuard,
+  sortLabels,
+  type Label,
+} from './labels.js';
 import { logLoss } from './logLoss.js';
 import { precisionRecallFscoreSupport } from './prf.js';
 import { meanAbsoluteError, meanSquaredError, r2Score, rootMeanSquaredError } from './regression.js';
@@ -16,7 +23,10 @@ const evaluateClassifierInputSchema = z
     yTrue: z.array(labelSchema).readonly(),
     yPred: z.array(labelSchema).readonly(),
     /** Class probabilities, one row per sample, columns in the order of `classes`. */
-    yProba: z.array(z.array(z.number({ error: 'probabilities must be finite numbers' })).readonly()).readonly().optional(),
+    yProba: z
+      .array(z.array(z.number({ error: 'probabilities must be finite numbers' })).readonly())
+      .readonly()
+      .optional(),
     /** Every class the model knows, in the order of the yProba columns. */
     classes: labelsSchema,
   })
@@ -66,10 +76,17 @@ export function evaluateClassifier(input: EvaluateClassifierInput): ClassifierEv
   checkSameLength(fn, ['input.yTrue', yTrue], ['input.yPred', yPred]);
   checkNonEmpty(fn, 'input.yTrue', yTrue);
   const known = new Set(classes);
-  for (const [name, ys] of [['input.yTrue', yTrue], ['input.yPred', yPred]] as const) {
+  for (const [name, ys] of [
+    ['input.yTrue', yTrue],
+    ['input.yPred', yPred],
+  ] as const) {
     ys.forEach((y, i) => {
       if (!known.has(y)) {
-        throw invalidArgument(fn, `${name}[${i}]`, `${formatLabel(y)} is not one of the classes ${formatLabelList(classes)}`);
+        throw invalidArgument(
+          fn,
+          `${name}[${i}]`,
+          `${formatLabel(y)} is not one of the classes ${formatLabelList(classes)}`,
+        );
       }
     });
   }
@@ -105,7 +122,11 @@ function probabilityMetrics(
   checkSameLength(fn, ['input.yTrue', yTrue], ['input.yProba', yProba]);
   yProba.forEach((row, i) => {
     if (row.length !== classes.length) {
-      throw invalidArgument(fn, `input.yProba[${i}]`, `expected ${classes.length} probabilities (one per class), got ${row.length}`);
+      throw invalidArgument(
+        fn,
+        `input.yProba[${i}]`,
+        `expected ${classes.length} probabilities (one per class), got ${row.length}`,
+      );
     }
   });
   if (classes.length < 2) return { rocAucOmitted: 'probability metrics need at least two classes' };
@@ -120,7 +141,10 @@ function probabilityMetrics(
   if (absent.length > 0) {
     out.rocAucOmitted = `ROC AUC is undefined: class${absent.length > 1 ? 'es' : ''} ${formatLabelList(absent)} absent from yTrue`;
   } else if (sorted.length === 2) {
-    out.rocAuc = rocAucScore(yTrue, proba.map((r) => r[1] as number));
+    out.rocAuc = rocAucScore(
+      yTrue,
+      proba.map((r) => r[1] as number),
+    );
     out.rocAucMethod = 'binary';
   } else {
     const bad = proba.findIndex((r) => Math.abs(1 - r.reduce((a, b) => a + b, 0)) > 1e-8 + 1e-5);
@@ -162,7 +186,12 @@ export interface RegressorEvaluation {
 
 /** Mean absolute error, mean squared error, its root and R^2. */
 export function evaluateRegressor(input: EvaluateRegressorInput): RegressorEvaluation {
-  const { yTrue, yPred, sampleWeight } = parseOptions('evaluateRegressor', evaluateRegressorInputSchema, input, 'input');
+  const { yTrue, yPred, sampleWeight } = parseOptions(
+    'evaluateRegressor',
+    evaluateRegressorInputSchema,
+    input,
+    'input',
+  );
   const opts = sampleWeight ? { sampleWeight } : {};
   const warnings: string[] = [];
   const r2 = r2Score(yTrue, yPred, { ...opts, onWarning: (m) => void warnings.push(m) });

@@ -69,13 +69,16 @@ export function pyRepr(x: number): string {
 }
 
 /** Text table laid out exactly like scikit-learn's classification_report. */
-export function formatClassificationReport(report: ClassificationReport, digits: number = report.digits): string {
+export function formatClassificationReport(
+  report: ClassificationReport,
+  digits: number = report.digits,
+): string {
   if (!Number.isInteger(digits) || digits < 0) {
     throw invalidArgument('formatClassificationReport', 'digits', `expected an integer >= 0, got ${digits}`);
   }
   const heading = 'weighted avg';
   const width = Math.max(...report.classes.map((c) => textWidth(c.name)), heading.length, digits);
-  const support = (s: number): string => (report.weightedSupport ? pyRepr(s) : String(s));
+  const support = (s: number): string => (report.supportAsFloat ? pyRepr(s) : String(s));
   const num = (v: number): string => ` ${padLeft(pyFixed(v, digits), 9)}`;
   const row = (name: string, r: ReportRow): string =>
     `${padLeft(name, width)} ${num(r.precision)}${num(r.recall)}${num(r.f1Score)} ${padLeft(support(r.support), 9)}\n`;
@@ -111,11 +114,19 @@ export function formatConfusionMatrix(
     throw invalidArgument(fn, 'options.digits', `expected an integer >= 0, got ${digits}`);
   }
   if (matrix.length !== labels.length) {
-    throw invalidArgument(fn, 'matrix', `expected ${labels.length} rows (one per label), got ${matrix.length}`);
+    throw invalidArgument(
+      fn,
+      'matrix',
+      `expected ${labels.length} rows (one per label), got ${matrix.length}`,
+    );
   }
   matrix.forEach((r, i) => {
     if (r.length !== labels.length) {
-      throw invalidArgument(fn, `matrix[${i}]`, `expected ${labels.length} columns (one per label), got ${r.length}`);
+      throw invalidArgument(
+        fn,
+        `matrix[${i}]`,
+        `expected ${labels.length} columns (one per label), got ${r.length}`,
+      );
     }
   });
   const integral = matrix.every((r) => r.every((v) => Number.isInteger(v)));

@@ -9,7 +9,12 @@ export type { Average, PrfOptions, PrfAveraged, PrfPerClass, F1Options } from '.
 export { confusionMatrix } from './confusion.js';
 export type { ConfusionMatrixOptions } from './confusion.js';
 export { classificationReport } from './report.js';
-export type { ClassificationReport, ClassificationReportOptions, ReportRow, ReportClassRow } from './report.js';
+export type {
+  ClassificationReport,
+  ClassificationReportOptions,
+  ReportRow,
+  ReportClassRow,
+} from './report.js';
 export { formatClassificationReport, formatConfusionMatrix } from './format.js';
 export type { FormatConfusionMatrixOptions } from './format.js';
 export { rocAucScore } from './roc.js';

@@ -127,7 +127,11 @@ export function checkLabelsOption(
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i] as Label;
     if (seen.has(label)) {
-      throw invalidArgument(fn, `${path}[${i}]`, `labels must be unique, ${formatLabel(label)} appears twice`);
+      throw invalidArgument(
+        fn,
+        `${path}[${i}]`,
+        `labels must be unique, ${formatLabel(label)} appears twice`,
+      );
     }
     seen.add(label);
   }

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { LabelKindGuard, formatLabel, formatLabelList, indexOfLabels, uniqueSorted, type Label } from './labels.js';
+import {
+  LabelKindGuard,
+  formatLabel,
+  formatLabelList,
+  indexOfLabels,
+  uniqueSorted,
+  type Label,
+} from './labels.js';
 import { labelsSchema, sampleWeightSchema } from './schemas.js';
 import {
   checkNonEmpty,
@@ -44,7 +51,9 @@ export function logLoss(
   const proba = checkScores(fn, 'yProba', yProba);
   checkSameLength(fn, ['yTrue', yTrue], ['yProba', yProba]);
   const weights = checkSampleWeight(fn, opts.sampleWeight, yTrue.length);
-  const classes = uniqueSorted(opts.labels === undefined ? yTrue : guard.array('options.labels', opts.labels));
+  const classes = uniqueSorted(
+    opts.labels === undefined ? yTrue : guard.array('options.labels', opts.labels),
+  );
   if (classes.length === 1) {
     throw invalidArgument(
       fn,
@@ -71,7 +80,11 @@ export function logLoss(
     const c = index.get(label);
     if (c === undefined) {
       // scikit-learn silently scores such a row as zero loss; refuse instead.
-      throw invalidArgument(fn, `yTrue[${i}]`, `${formatLabel(label)} is not one of the labels ${formatLabelList(classes)}`);
+      throw invalidArgument(
+        fn,
+        `yTrue[${i}]`,
+        `${formatLabel(label)} is not one of the labels ${formatLabelList(classes)}`,
+      );
     }
     let row: number[];
     if (proba.kind === '1d') {

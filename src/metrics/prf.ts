@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { checkLabelsOption, formatLabel, formatLabelList, indexOfLabels, type Label } from './labels.js';
-import { labelSchema, labelsSchema, onWarningSchema, sampleWeightSchema, zeroDivisionSchema } from './schemas.js';
+import {
+  labelSchema,
+  labelsSchema,
+  onWarningSchema,
+  sampleWeightSchema,
+  zeroDivisionSchema,
+} from './schemas.js';
 import type { ZeroDivision } from './schemas.js';
 import { checkTargets } from './targets.js';
 import { checkSampleWeight, invalidArgument, parseOptions } from './validate.js';
@@ -94,7 +100,6 @@ interface DivideContext {
   zeroDivision: ZeroDivision;
   warnFor: ReadonlySet<Metric>;
   onWarning: WarningHandler | undefined;
-  average: Average | null;
 }
 
 /** scikit-learn's _prf_divide: ill-defined entries take the zeroDivision value, with a warning for 'warn'. */
@@ -122,7 +127,12 @@ function divide(
   return out;
 }
 
-function warnIllDefined(onWarning: WarningHandler | undefined, start: string, modifier: string, size: number): void {
+function warnIllDefined(
+  onWarning: WarningHandler | undefined,
+  start: string,
+  modifier: string,
+  size: number,
+): void {
   const where = size === 1 ? 'due to' : 'in labels with';
   emitMetricWarning(
     onWarning,
@@ -160,7 +170,9 @@ function fScores(
   if (beta === 0) {
     // The installed scikit-learn (1.2) computes p*r/r and sets it to 0 when recall is 0; its NaN
     // zero_division (>= 1.3) returns precision unchanged, and NaN must survive here.
-    return precision.map((p, i) => (recall[i] === 0 && !Number.isNaN(zeroDivisionValue(ctx.zeroDivision)) ? 0 : p));
+    return precision.map((p, i) =>
+      recall[i] === 0 && !Number.isNaN(zeroDivisionValue(ctx.zeroDivision)) ? 0 : p,
+    );
   }
   // (1 + b^2) tp / ((1 + b^2) tp + b^2 fn + fp): equal to the precision/recall form wherever both are defined,
   // and ill-defined only when the label is absent from both y_true and y_pred.
@@ -217,7 +229,7 @@ export function computePrf(
     const sum = (a: number[]): number[] => [a.reduce((x, y) => x + y, 0)];
     counts = { labels: counts.labels, tp: sum(counts.tp), pred: sum(counts.pred), true: sum(counts.true) };
   }
-  const ctx: DivideContext = { zeroDivision, warnFor, onWarning: opts.onWarning, average };
+  const ctx: DivideContext = { zeroDivision, warnFor, onWarning: opts.onWarning };
   const precision = divide(counts.tp, counts.pred, 'precision', 'predicted', ctx);
   const recall = divide(counts.tp, counts.true, 'recall', 'true', ctx);
   if (zeroDivision === 'warn' && warnFor.size === 1 && warnFor.has('f-score')) {
@@ -247,7 +259,12 @@ export function computePrf(
       support: null,
     };
   }
-  return { precision: nanAverage(precision), recall: nanAverage(recall), fScore: nanAverage(fScore), support: null };
+  return {
+    precision: nanAverage(precision),
+    recall: nanAverage(recall),
+    fScore: nanAverage(fScore),
+    support: null,
+  };
 }
 
 const ALL_METRICS: ReadonlySet<Metric> = new Set(['precision', 'recall', 'f-score']);
@@ -294,26 +311,74 @@ function single(
 }
 
 /** Precision tp / (tp + fp); default average 'binary' with posLabel 1. */
-export function precisionScore(yTrue: readonly Label[], yPred: readonly Label[], options: PrfPerClassOptions): number[];
-export function precisionScore(yTrue: readonly Label[], yPred: readonly Label[], options?: PrfAveragedOptions): number;
-export function precisionScore(yTrue: readonly Label[], yPred: readonly Label[], options?: PrfOptions): number | number[];
-export function precisionScore(yTrue: readonly Label[], yPred: readonly Label[], options?: PrfOptions): number | number[] {
+export function precisionScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options: PrfPerClassOptions,
+): number[];
+export function precisionScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: PrfAveragedOptions,
+): number;
+export function precisionScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: PrfOptions,
+): number | number[];
+export function precisionScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: PrfOptions,
+): number | number[] {
   return single('precisionScore', 'precision', 'precision', yTrue, yPred, options);
 }
 
 /** Recall tp / (tp + fn); default average 'binary' with posLabel 1. */
-export function recallScore(yTrue: readonly Label[], yPred: readonly Label[], options: PrfPerClassOptions): number[];
-export function recallScore(yTrue: readonly Label[], yPred: readonly Label[], options?: PrfAveragedOptions): number;
-export function recallScore(yTrue: readonly Label[], yPred: readonly Label[], options?: PrfOptions): number | number[];
-export function recallScore(yTrue: readonly Label[], yPred: readonly Label[], options?: PrfOptions): number | number[] {
+export function recallScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options: PrfPerClassOptions,
+): number[];
+export function recallScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: PrfAveragedOptions,
+): number;
+export function recallScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: PrfOptions,
+): number | number[];
+export function recallScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: PrfOptions,
+): number | number[] {
   return single('recallScore', 'recall', 'recall', yTrue, yPred, options);
 }
 
 /** F-beta score; `beta` defaults to 1. Default average 'binary' with posLabel 1. */
-export function fbetaScore(yTrue: readonly Label[], yPred: readonly Label[], options: PrfPerClassOptions): number[];
-export function fbetaScore(yTrue: readonly Label[], yPred: readonly Label[], options?: PrfAveragedOptions): number;
-export function fbetaScore(yTrue: readonly Label[], yPred: readonly Label[], options?: PrfOptions): number | number[];
-export function fbetaScore(yTrue: readonly Label[], yPred: readonly Label[], options?: PrfOptions): number | number[] {
+export function fbetaScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options: PrfPerClassOptions,
+): number[];
+export function fbetaScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: PrfAveragedOptions,
+): number;
+export function fbetaScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: PrfOptions,
+): number | number[];
+export function fbetaScore(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: PrfOptions,
+): number | number[] {
   return single('fbetaScore', 'fScore', 'f-score', yTrue, yPred, options);
 }
 
@@ -325,9 +390,21 @@ export function f1Score(
   yPred: readonly Label[],
   options: F1Options & { average: null },
 ): number[];
-export function f1Score(yTrue: readonly Label[], yPred: readonly Label[], options?: F1Options & { average?: Average }): number;
-export function f1Score(yTrue: readonly Label[], yPred: readonly Label[], options?: F1Options): number | number[];
-export function f1Score(yTrue: readonly Label[], yPred: readonly Label[], options?: F1Options): number | number[] {
+export function f1Score(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: F1Options & { average?: Average },
+): number;
+export function f1Score(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: F1Options,
+): number | number[];
+export function f1Score(
+  yTrue: readonly Label[],
+  yPred: readonly Label[],
+  options?: F1Options,
+): number | number[] {
   if (options && 'beta' in options) {
     throw invalidArgument('f1Score', 'options.beta', 'f1Score has no beta option; use fbetaScore');
   }

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { onWarningSchema, sampleWeightSchema } from './schemas.js';
-import { checkNonEmpty, checkNumberArray, checkSampleWeight, checkSameLength, parseOptions, weightedMean } from './validate.js';
+import {
+  checkNonEmpty,
+  checkNumberArray,
+  checkSampleWeight,
+  checkSameLength,
+  parseOptions,
+  weightedMean,
+} from './validate.js';
 import { emitMetricWarning } from './warnings.js';
 
 export const regressionOptionsSchema = z.object({ sampleWeight: sampleWeightSchema.optional() }).strict();
@@ -20,27 +27,53 @@ function regressionInputs(
 }
 
 /** Mean of |yTrue - yPred| (weighted mean when sampleWeight is given). */
-export function meanAbsoluteError(yTrue: readonly number[], yPred: readonly number[], options?: RegressionOptions): number {
+export function meanAbsoluteError(
+  yTrue: readonly number[],
+  yPred: readonly number[],
+  options?: RegressionOptions,
+): number {
   const fn = 'meanAbsoluteError';
   const opts = parseOptions(fn, regressionOptionsSchema, options);
   const w = regressionInputs(fn, yTrue, yPred, opts.sampleWeight);
-  return weightedMean(fn, yTrue.map((t, i) => Math.abs((yPred[i] as number) - t)), w);
+  return weightedMean(
+    fn,
+    yTrue.map((t, i) => Math.abs((yPred[i] as number) - t)),
+    w,
+  );
 }
 
 /** Mean of (yTrue - yPred)^2 (weighted mean when sampleWeight is given). */
-export function meanSquaredError(yTrue: readonly number[], yPred: readonly number[], options?: RegressionOptions): number {
+export function meanSquaredError(
+  yTrue: readonly number[],
+  yPred: readonly number[],
+  options?: RegressionOptions,
+): number {
   const fn = 'meanSquaredError';
   const opts = parseOptions(fn, regressionOptionsSchema, options);
   const w = regressionInputs(fn, yTrue, yPred, opts.sampleWeight);
-  return weightedMean(fn, yTrue.map((t, i) => (t - (yPred[i] as number)) ** 2), w);
+  return weightedMean(
+    fn,
+    yTrue.map((t, i) => (t - (yPred[i] as number)) ** 2),
+    w,
+  );
 }
 
 /** Square root of meanSquaredError (scikit-learn's mean_squared_error(squared=False)). */
-export function rootMeanSquaredError(yTrue: readonly number[], yPred: readonly number[], options?: RegressionOptions): number {
+export function rootMeanSquaredError(
+  yTrue: readonly number[],
+  yPred: readonly number[],
+  options?: RegressionOptions,
+): number {
   const fn = 'rootMeanSquaredError';
   const opts = parseOptions(fn, regressionOptionsSchema, options);
   const w = regressionInputs(fn, yTrue, yPred, opts.sampleWeight);
-  return Math.sqrt(weightedMean(fn, yTrue.map((t, i) => (t - (yPred[i] as number)) ** 2), w));
+  return Math.sqrt(
+    weightedMean(
+      fn,
+      yTrue.map((t, i) => (t - (yPred[i] as number)) ** 2),
+      w,
+    ),
+  );
 }
 
 export const r2OptionsSchema = z

@@ -10,7 +10,10 @@ export const classificationReportOptionsSchema = z
     /** Labels to report, in order. Default: sorted union of yTrue and yPred. */
     labels: labelsSchema.optional(),
     /** Display names, one per label. */
-    targetNames: z.array(z.string({ error: 'target names must be strings' })).readonly().optional(),
+    targetNames: z
+      .array(z.string({ error: 'target names must be strings' }))
+      .readonly()
+      .optional(),
     /** Decimal places used by formatClassificationReport. Default 2. */
     digits: z.number().int().min(0, { error: 'digits must be an integer >= 0' }).optional(),
     zeroDivision: zeroDivisionSchema.optional(),
@@ -44,8 +47,11 @@ export interface ClassificationReport {
   weightedAvg: ReportRow;
   /** Decimal places for formatting. */
   digits: number;
-  /** Supports are sums of sample weights (printed as floats, as scikit-learn does). */
-  weightedSupport: boolean;
+  /**
+   * Print supports as floats ("12.0"), as scikit-learn does when sample weights are given, and also (a numpy
+   * dtype artefact kept for identical text) when no sample at all is predicted correctly.
+   */
+  supportAsFloat: boolean;
 }
 
 /** Per-label precision, recall, F1 and support plus micro (or accuracy), macro and weighted averages. */
@@ -57,7 +63,8 @@ export function classificationReport(
   const fn = 'classificationReport';
   const opts = parseOptions(fn, classificationReportOptionsSchema, options);
   const targets = checkTargets(fn, yTrue, yPred);
-  const labels = opts.labels === undefined ? targets.present : [...checkLabelsOption(fn, targets.guard, opts.labels)];
+  const labels =
+    opts.labels === undefined ? targets.present : [...checkLabelsOption(fn, targets.guard, opts.labels)];
   const labelsGiven = opts.labels !== undefined;
   const presentSet = new Set(targets.present);
   const microIsAccuracy =
@@ -99,6 +106,6 @@ export function classificationReport(
     macroAvg: averaged('macro'),
     weightedAvg: averaged('weighted'),
     digits: opts.digits ?? 2,
-    weightedSupport: opts.sampleWeight !== undefined,
+    supportAsFloat: opts.sampleWeight !== undefined || yTrue.every((y, i) => y !== yPred[i]),
   };
 }

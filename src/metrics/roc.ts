@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { LabelKindGuard, formatLabel, formatLabelList, uniqueSorted, type Label } from './labels.js';
 import { labelsSchema, sampleWeightSchema } from './schemas.js';
-import { checkNonEmpty, checkSampleWeight, checkScores, checkSameLength, invalidArgument, parseOptions } from './validate.js';
+import {
+  checkNonEmpty,
+  checkSampleWeight,
+  checkScores,
+  checkSameLength,
+  invalidArgument,
+  parseOptions,
+} from './validate.js';
 
 export const rocAucOptionsSchema = z
   .object({
@@ -10,7 +17,9 @@ export const rocAucOptionsSchema = z
       .enum(['macro', 'weighted', 'micro'], { error: "average must be one of 'macro', 'weighted', 'micro'" })
       .optional(),
     /** Required for multiclass targets, as scikit-learn requires multi_class: only 'ovr' (one-vs-rest) exists. */
-    multiClass: z.literal('ovr', { error: "multiClass must be 'ovr' (one-vs-one is not supported)" }).optional(),
+    multiClass: z
+      .literal('ovr', { error: "multiClass must be 'ovr' (one-vs-one is not supported)" })
+      .optional(),
     /** Multiclass only: the labels of the yScore columns, sorted. Default: sorted labels of yTrue. */
     labels: labelsSchema.optional(),
     sampleWeight: sampleWeightSchema.optional(),
@@ -27,23 +36,28 @@ function isClose(a: number, b: number): boolean {
  * Area under the ROC curve of one binary problem, computed like scikit-learn: one curve point per distinct
  * score (tied scores move together, giving a diagonal segment), collinear points dropped, trapezoids.
  */
-export function binaryRocAuc(isPositive: ArrayLike<boolean>, scores: ArrayLike<number>, weights?: ArrayLike<number>): number {
-  let idx = Array.from({ length: scores.length }, (_, i) => i);
-  if (weights) idx = idx.filter((i) => weights[i] !== 0);
+export function binaryRocAuc(
+  isPositive: ArrayLike<boolean>,
+  scores: ArrayLike<number>,
+  weights?: ArrayLike<number>,
+): number {
+  const s = Float64Array.from(scores);
+  let order = new Uint32Array(s.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  if (weights) order = order.filter((i) => weights[i] !== 0);
   // numpy: stable ascending argsort reversed, so among equal scores the later sample comes first.
-  idx.sort((a, b) => (scores[b] as number) - (scores[a] as number) || b - a);
-  const m = idx.length;
+  order.sort((a, b) => (s[b] as number) - (s[a] as number) || b - a);
+  const m = order.length;
   const tpsAll: number[] = [];
   const fpsAll: number[] = [];
   let tp = 0;
   let fp = 0;
   for (let r = 0; r < m; r++) {
-    const i = idx[r] as number;
+    const i = order[r] as number;
     const w = weights ? (weights[i] as number) : 1;
     if (isPositive[i]) tp += w;
     else fp += w;
-    const last = r === m - 1 || scores[i] !== scores[idx[r + 1] as number];
-    if (last) {
+    if (r === m - 1 || s[i] !== s[order[r + 1] as number]) {
       tpsAll.push(tp);
       // Unweighted false positives come from the position, as scikit-learn's fps = 1 + index - tps.
       fpsAll.push(weights ? fp : r + 1 - tp);
@@ -105,17 +119,33 @@ export function rocAucScore(
       );
     }
     if (present.length !== 2) {
-      throw invalidArgument(fn, 'yTrue', 'only one class present in yTrue; ROC AUC score is not defined in that case');
+      throw invalidArgument(
+        fn,
+        'yTrue',
+        'only one class present in yTrue; ROC AUC score is not defined in that case',
+      );
     }
     const positive = present[1] as Label;
-    return binaryRocAuc(yTrue.map((y) => y === positive), scores.values, weights);
+    return binaryRocAuc(
+      yTrue.map((y) => y === positive),
+      scores.values,
+      weights,
+    );
   }
 
   if (scores.kind !== '2d') {
-    throw invalidArgument(fn, 'yScore', `multiclass targets need a samples x classes matrix of probabilities, got 1-D scores`);
+    throw invalidArgument(
+      fn,
+      'yScore',
+      `multiclass targets need a samples x classes matrix of probabilities, got 1-D scores`,
+    );
   }
   if (opts.multiClass !== 'ovr') {
-    throw invalidArgument(fn, 'options.multiClass', "multiclass targets need multiClass: 'ovr' (one-vs-rest)");
+    throw invalidArgument(
+      fn,
+      'options.multiClass',
+      "multiclass targets need multiClass: 'ovr' (one-vs-rest)",
+    );
   }
   for (let i = 0; i < scores.rows.length; i++) {
     const sum = (scores.rows[i] as readonly number[]).reduce((a, b) => a + b, 0);
@@ -160,13 +190,21 @@ export function rocAucScore(
           'its one-vs-rest ROC AUC is not defined',
       );
     }
-    perClass.push(binaryRocAuc(truth, scores.rows.map((r) => r[c] as number), weights));
+    perClass.push(
+      binaryRocAuc(
+        truth,
+        scores.rows.map((r) => r[c] as number),
+        weights,
+      ),
+    );
     supports.push(truth.reduce((acc, t, i) => acc + (t ? (weights ? (weights[i] as number) : 1) : 0), 0));
   }
   if (average === 'macro') return perClass.reduce((a, b) => a + b, 0) / k;
   const total = supports.reduce((a, b) => a + b, 0);
   if (isClose(total, 0)) return 0;
-  return perClass.reduce((acc, s, c) => acc + (supports[c] === 0 ? 0 : s) * (supports[c] as number), 0) / total;
+  return (
+    perClass.reduce((acc, s, c) => acc + (supports[c] === 0 ? 0 : s) * (supports[c] as number), 0) / total
+  );
 }
 
 /** The column labels of a multiclass score matrix: unique and sorted, covering yTrue (scikit-learn's rules). */
@@ -192,7 +230,11 @@ export function multiclassLabels(
   const classes = uniqueSorted(labels);
   if (classes.length !== labels.length) throw invalidArgument(fn, 'options.labels', 'labels must be unique');
   if (classes.some((c, i) => c !== labels[i])) {
-    throw invalidArgument(fn, 'options.labels', `labels must be ordered (sorted), e.g. ${formatLabelList(classes)}`);
+    throw invalidArgument(
+      fn,
+      'options.labels',
+      `labels must be ordered (sorted), e.g. ${formatLabelList(classes)}`,
+    );
   }
   if (classes.length !== columns) {
     throw invalidArgument(
@@ -204,7 +246,11 @@ export function multiclassLabels(
   const known = new Set(classes);
   const unknown = present.filter((l) => !known.has(l));
   if (unknown.length > 0) {
-    throw invalidArgument(fn, 'yTrue', `yTrue contains labels not in the labels option: ${formatLabelList(unknown)}`);
+    throw invalidArgument(
+      fn,
+      'yTrue',
+      `yTrue contains labels not in the labels option: ${formatLabelList(unknown)}`,
+    );
   }
   return classes;
 }

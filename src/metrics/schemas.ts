@@ -13,7 +13,9 @@ export const labelsSchema = z
   .readonly();
 
 export const sampleWeightSchema = z
-  .array(z.number({ error: 'sample weights must be finite numbers' }), { error: 'sampleWeight must be an array of numbers' })
+  .array(z.number({ error: 'sample weights must be finite numbers' }), {
+    error: 'sampleWeight must be an array of numbers',
+  })
   .readonly();
 
 /** zeroDivision: what a ratio with a zero denominator becomes ('warn' = 0 and a warning). */

@@ -17,7 +17,11 @@ import { emitMetricWarning } from './warnings.js';
 export const topKAccuracyOptionsSchema = z
   .object({
     /** How many of the highest-scored classes count as a hit. Default 2. */
-    k: z.number().int({ error: 'k must be an integer >= 1' }).min(1, { error: 'k must be an integer >= 1' }).optional(),
+    k: z
+      .number()
+      .int({ error: 'k must be an integer >= 1' })
+      .min(1, { error: 'k must be an integer >= 1' })
+      .optional(),
     /** All class labels, sorted; yScore columns follow them. Default: sorted labels of yTrue. */
     labels: labelsSchema.optional(),
     /** true (default): fraction of hits; false: their number (or total weight). */
@@ -83,7 +87,11 @@ export function topKAccuracyScore(
     }
   } else {
     if (scores.kind !== '2d') {
-      throw invalidArgument(fn, 'yScore', 'multiclass targets need a samples x classes matrix of scores, got 1-D scores');
+      throw invalidArgument(
+        fn,
+        'yScore',
+        'multiclass targets need a samples x classes matrix of scores, got 1-D scores',
+      );
     }
     hits = scores.rows.map((row, i) => {
       const t = encoded[i] as number;

@@ -23,10 +23,15 @@ export function parseOptions<S extends z.ZodType>(
 }
 
 export function checkNonEmpty(fn: string, name: string, values: readonly unknown[]): void {
-  if (values.length === 0) throw invalidArgument(fn, name, 'expected at least one sample, got an empty array');
+  if (values.length === 0)
+    throw invalidArgument(fn, name, 'expected at least one sample, got an empty array');
 }
 
-export function checkSameLength(fn: string, a: [string, readonly unknown[]], b: [string, readonly unknown[]]): void {
+export function checkSameLength(
+  fn: string,
+  a: [string, readonly unknown[]],
+  b: [string, readonly unknown[]],
+): void {
   if (a[1].length !== b[1].length) {
     throw invalidArgument(
       fn,
@@ -54,7 +59,8 @@ export function checkSampleWeight(
 
 /** A finite number array (regression targets, 1-D scores). */
 export function checkNumberArray(fn: string, name: string, values: readonly unknown[]): readonly number[] {
-  if (!Array.isArray(values)) throw invalidArgument(fn, name, `expected an array of numbers, got ${typeof values}`);
+  if (!Array.isArray(values))
+    throw invalidArgument(fn, name, `expected an array of numbers, got ${typeof values}`);
   for (let i = 0; i < values.length; i++) {
     const v: unknown = values[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -64,7 +70,9 @@ export function checkNumberArray(fn: string, name: string, values: readonly unkn
   return values as readonly number[];
 }
 
-export type Scores = { kind: '1d'; values: readonly number[] } | { kind: '2d'; rows: readonly (readonly number[])[]; columns: number };
+export type Scores =
+  | { kind: '1d'; values: readonly number[] }
+  | { kind: '2d'; rows: readonly (readonly number[])[]; columns: number };
 
 /** Scores are either one per sample or a rectangular samples x classes matrix of finite numbers. */
 export function checkScores(
@@ -76,7 +84,8 @@ export function checkScores(
   if (scores.length > 0 && Array.isArray(scores[0])) {
     const rows = scores as readonly unknown[];
     const columns = (rows[0] as readonly unknown[]).length;
-    if (columns === 0) throw invalidArgument(fn, `${name}[0]`, 'expected at least one column, got an empty row');
+    if (columns === 0)
+      throw invalidArgument(fn, `${name}[0]`, 'expected at least one column, got an empty row');
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
       if (!Array.isArray(row) || row.length !== columns) {
@@ -94,7 +103,11 @@ export function checkScores(
 }
 
 /** numpy.average with weights; numpy raises ZeroDivisionError when the weights sum to zero. */
-export function weightedMean(fn: string, values: ArrayLike<number>, weights: readonly number[] | undefined): number {
+export function weightedMean(
+  fn: string,
+  values: ArrayLike<number>,
+  weights: readonly number[] | undefined,
+): number {
   let num = 0;
   if (weights === undefined) {
     for (let i = 0; i < values.length; i++) num += values[i] as number;
@@ -113,6 +126,7 @@ export function weightedMean(fn: string, values: ArrayLike<number>, weights: rea
 /** Sum (weighted when weights are given), as scikit-learn's _weighted_sum with normalize=False. */
 export function weightedSum(values: ArrayLike<number>, weights: readonly number[] | undefined): number {
   let s = 0;
-  for (let i = 0; i < values.length; i++) s += (values[i] as number) * (weights === undefined ? 1 : (weights[i] as number));
+  for (let i = 0; i < values.length; i++)
+    s += (values[i] as number) * (weights === undefined ? 1 : (weights[i] as number));
   return s;
 }

@@ -77,6 +77,10 @@ export async function runTrainJob(
     ...(options.overrides?.batchSize !== undefined ? { batchSize: options.overrides.batchSize } : {}),
     ...(options.overrides?.backend !== undefined ? { backend: options.overrides.backend } : {}),
   };
+  if (!spec.model && !options.model) {
+    throw new ModelautoError('INVALID_SPEC', 'model: required (a list of layers) unless a tfjs model is passed in code');
+  }
+  const modelSpec = spec.model;
   const dataSpec = options.overrides?.limit !== undefined ? { ...spec.data, limit: options.overrides.limit } : spec.data;
 
   const ownsStore = !(options.store && typeof options.store !== 'string');
@@ -88,24 +92,28 @@ export async function runTrainJob(
     const dataset = options.dataset ?? (await loadDataset(dataSpec, { baseDir }));
     const splits = splitDataset(dataset, dataSpec.split);
     log(`data: ${dataset.name} — train ${splits.train.n}, validation ${splits.validation.n}, test ${splits.test.n}`);
-    const pre = fitPreprocessor(splits.train, dataSpec.preprocess);
+    const pre = fitPreprocessor(
+      splits.train,
+      dataSpec.preprocess,
+      'missing' in dataSpec && dataSpec.missing ? { missing: dataSpec.missing } : {},
+    );
     const loss = train.loss ?? defaultLoss(dataset);
     const metrics = train.metrics ?? defaultMetrics(dataset);
     checkLossFitsTask(loss, dataset);
 
     const backend = await setupBackend({
       ...(train.backend ? { backend: train.backend } : {}),
-      needsConvGradients: options.model ? modelHasConv(options.model) : needsConvGradients(spec.model),
+      needsConvGradients: options.model ? modelHasConv(options.model) : modelSpec ? needsConvGradients(modelSpec) : false,
     });
     log(`backend: ${backend.name} (${backend.reason})`);
 
-    const model = options.model ?? buildModel(spec.model, { inputShape: pre.inputShape, name: spec.name });
+    const model = options.model ?? buildModel(modelSpec!, { inputShape: pre.inputShape, name: spec.name });
     checkOutputFitsTarget(model, dataset, loss, options.model ? undefined : spec);
 
     run = await store.createRun({
       name: options.runName ?? spec.name,
       kind: 'train',
-      params: runParams(spec, train, dataset, splits, backend, loss, metrics, model),
+      params: runParams(baseDir, spec, train, dataset, splits, backend, loss, metrics, model),
       dataFingerprint: fingerprintDataset(dataset),
       ...optionalGit(),
     });
@@ -174,16 +182,21 @@ export async function runTrainJob(
     };
   } catch (e) {
     const err = toModelautoError(e);
-    if (run) {
-      await store.finishRun(run.id, 'failed', `${err.code}: ${err.message}`).catch(() => undefined);
-    }
+    // Every attempt is on record: a failure before the run was opened (bad data, a model that does not
+    // fit the data) still leaves a failed run that says why.
+    const failed =
+      run ??
+      (await store
+        .createRun({ name: options.runName ?? spec.name, kind: 'train', params: { experiment: spec.name, specDir: baseDir } })
+        .catch(() => undefined));
+    if (failed) await store.finishRun(failed.id, 'failed', `${err.code}: ${err.message}`).catch(() => undefined);
     throw err;
   } finally {
     if (ownsStore) await store.close();
   }
 }
 
-type TargetFormat = 'onehot' | 'index' | 'value';
+export type TargetFormat = 'onehot' | 'index' | 'value';
 
 function targetFormat(loss: LossName): TargetFormat {
   if (loss === 'categoricalCrossentropy') return 'onehot';
@@ -258,6 +271,7 @@ function optionalGit(): { gitCommit?: string } {
 }
 
 function runParams(
+  baseDir: string,
   spec: ExperimentSpec,
   train: ExperimentSpec['train'],
   dataset: Dataset,
@@ -269,8 +283,9 @@ function runParams(
 ): Record<string, import('../store/types.js').JsonValue> {
   return {
     experiment: spec.name,
+    specDir: baseDir,
     data: JSON.parse(JSON.stringify(spec.data)),
-    model: JSON.parse(JSON.stringify(spec.model)),
+    model: spec.model ? JSON.parse(JSON.stringify(spec.model)) : { code: model.name },
     train: JSON.parse(JSON.stringify(train)),
     loss,
     metrics,

@@ -18,7 +18,8 @@ export const ExperimentSpecSchema = z.strictObject({
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, dot, dash and underscore'),
   description: z.string().optional(),
   data: DataSpecSchema,
-  model: ModelSpecSchema,
+  /** Optional only for code that passes its own tfjs model to the trainer. */
+  model: ModelSpecSchema.optional(),
   train: TrainSpecSchema.default(TrainSpecSchema.parse({})),
 });
 
@@ -53,9 +54,10 @@ export function loadExperimentSpec(file: string): ExperimentSpec {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
-    const pos = err.linePos?.[0];
-    throw new ModelautoError('INVALID_SPEC', err.message.split('\n')[0] ?? 'invalid YAML', {
-      location: { file, ...(pos ? { line: pos.line } : {}) },
+    // linePos is only filled with prettyErrors; the offset is always there.
+    const line = lines.linePos(Math.min(err.pos[0], Math.max(0, text.length - 1))).line;
+    throw new ModelautoError('INVALID_SPEC', `invalid YAML: ${err.message.split('\n')[0] ?? ''}`, {
+      location: { file, line },
     });
   }
   const value: unknown = doc.toJS();

@@ -8,7 +8,13 @@ import { expectClose } from './helpers.js';
 interface FixtureCase {
   name: string;
   fn: string;
-  args: { yTrue: Label[]; yPred?: unknown; yScore?: unknown; yProba?: unknown; options: Record<string, unknown> };
+  args: {
+    yTrue: Label[];
+    yPred?: unknown;
+    yScore?: unknown;
+    yProba?: unknown;
+    options: Record<string, unknown>;
+  };
   expected?: unknown;
   warns?: boolean;
   error?: string;
@@ -30,7 +36,8 @@ function decode(v: unknown): unknown {
   if (v === 'Infinity') return Infinity;
   if (v === '-Infinity') return -Infinity;
   if (Array.isArray(v)) return v.map(decode);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)]));
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)]));
   return v;
 }
 
@@ -76,7 +83,11 @@ function reportDict(r: ClassificationReport): Record<string, unknown> {
   return out;
 }
 
-function compareDict(actual: Record<string, unknown>, expected: Record<string, unknown>, where: string): void {
+function compareDict(
+  actual: Record<string, unknown>,
+  expected: Record<string, unknown>,
+  where: string,
+): void {
   expect(Object.keys(actual), `${where}: keys`).toEqual(Object.keys(expected));
   for (const [k, e] of Object.entries(expected)) {
     if (e !== null && typeof e === 'object') {
@@ -112,14 +123,16 @@ function check(c: FixtureCase): void {
   } else if (c.fn === 'precisionRecallFscoreSupport') {
     const e = expected as Record<string, unknown>;
     const a = actual as Record<string, unknown>;
-    for (const key of ['precision', 'recall', 'fScore', 'support']) expectClose(a[key], e[key], `${c.name}.${key}`);
+    for (const key of ['precision', 'recall', 'fScore', 'support'])
+      expectClose(a[key], e[key], `${c.name}.${key}`);
   } else {
     expectClose(actual, expected, c.name);
   }
   if (WARNING_FNS.has(c.fn) && c.warns !== undefined && !c.derived) {
-    expect(warnings.length > 0, `${c.name}: scikit-learn ${c.warns ? 'warned' : 'did not warn'}; ours: ${warnings.join(' | ')}`).toBe(
-      c.warns,
-    );
+    expect(
+      warnings.length > 0,
+      `${c.name}: scikit-learn ${c.warns ? 'warned' : 'did not warn'}; ours: ${warnings.join(' | ')}`,
+    ).toBe(c.warns);
   }
 }
 

@@ -1,0 +1,61 @@
+// N-API entry points. Each binding unpacks and bounds-checks its arguments (napi_args.h) and
+// calls a kernel that works on raw pointers; kernels never allocate JS objects.
+#include <napi.h>
+
+#include <thread>
+
+#include "bindings.h"
+#include "cpu_features.h"
+#include "gemm.h"
+#include "napi_args.h"
+#include "thread_pool.h"
+
+namespace ma {
+namespace {
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("isa", gemm_isa());
+  o.Set("avx2", cpu_has_avx2_fma());
+  o.Set("threads", ThreadPool::instance().threads());
+  o.Set("hardwareThreads", static_cast<double>(std::thread::hardware_concurrency()));
+#if defined(__clang__)
+  o.Set("compiler", "clang " __clang_version__);
+#elif defined(__GNUC__)
+  o.Set("compiler", "gcc " __VERSION__);
+#else
+  o.Set("compiler", "unknown");
+#endif
+  return o;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  idx n = int_arg(info, 0);
+  ThreadPool::instance().set_threads(static_cast<int>(n < 1 ? 1 : n));
+  return Napi::Number::New(info.Env(), ThreadPool::instance().threads());
+}
+
+Napi::Value SetForcePortable(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "expected a boolean");
+  gemm_set_force_portable(info[0].As<Napi::Boolean>().Value());
+  return Napi::String::New(info.Env(), gemm_isa());
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  ThreadPool::instance().set_threads(1);
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("setForcePortable", Napi::Function::New(env, SetForcePortable, "setForcePortable"));
+  register_matmul(env, exports);
+  register_elementwise(env, exports);
+  return exports;
+}
+
+}  // namespace ma
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return ma::Init(env, exports); }
+
+NODE_API_MODULE(modelauto_native, InitModule)

@@ -1,0 +1,11 @@
+// Each kernel family adds its functions to the addon's exports.
+#pragma once
+
+#include <napi.h>
+
+namespace ma {
+
+void register_matmul(Napi::Env env, Napi::Object exports);
+void register_elementwise(Napi::Env env, Napi::Object exports);
+
+}  // namespace ma

@@ -1,0 +1,26 @@
+// Reductions over the middle axis of an [O, R, I] view, softmax over rows, and layout kernels.
+#pragma once
+
+#include <cstdint>
+
+#include "common.h"
+
+namespace ma {
+
+// Codes shared with src/engine/native/kernels/reduce.ts.
+enum class RedOp : int { kSum = 0, kMean, kMax, kMin, kProd, kArgMax, kArgMin };
+
+// out[o * I + i] = reduce over r of x[(o * R + r) * I + i]. Arg ops write out_i, others out_f.
+void reduce_f32(RedOp op, const float* x, float* out_f, int32_t* out_i, idx O, idx R, idx I);
+
+// Softmax (or log-softmax) of each row of a [rows, cols] matrix.
+void softmax_rows(const float* x, float* out, idx rows, idx cols, bool log);
+
+// out = transpose(x, perm) for 4-byte elements; shape is x's shape.
+void transpose_words(const uint32_t* x, uint32_t* out, int rank, const idx* shape, const int* perm);
+
+// out[b, o, i, s] = x[b, o, indices[b, i], s]; false (nothing written) if an index is out of range.
+bool gather_words(const uint32_t* x, const int32_t* indices, uint32_t* out, idx batch, idx outer, idx dim,
+                  idx slice, idx nidx);
+
+}  // namespace ma

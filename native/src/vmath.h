@@ -1,0 +1,33 @@
+// Branch-free float math that compilers vectorise (SSE2/NEON), with scalar fix-ups at the edges.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace ma {
+
+// Cephes-style expf: relative error ~1.5e-7 for x in [-87, 88]. Callers must route arguments
+// outside that range (and NaN) through std::exp; see exp_in_range().
+inline float exp_core(float x) {
+  const float t = x * 1.44269504088896341f;
+  const int32_t n = static_cast<int32_t>(t + (t >= 0.f ? 0.5f : -0.5f));
+  const float fn = static_cast<float>(n);
+  float r = x - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float y = p * r * r + r + 1.f;
+  const int32_t bits = (n + 127) * (1 << 23);
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return y * scale;
+}
+
+inline bool exp_in_range(float x) { return x > -87.f && x < 88.f; }
+
+}  // namespace ma

@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The compiled addon (native/ -> native/build/Release/modelauto_native.node). Integer parameters
+ * travel in one Float64Array per call; every binding bounds-checks what it is given, so a
+ * mistake here raises a RangeError rather than corrupting memory.
+ */
+export interface NativeAddonInfo {
+  isa: string;
+  avx2: boolean;
+  threads: number;
+  hardwareThreads: number;
+  compiler: string;
+}
+
+/** Any typed array with 4-byte elements: data-movement kernels do not care about the dtype. */
+export type Words = Float32Array | Int32Array;
+
+export interface NativeAddon {
+  info(): NativeAddonInfo;
+  setThreads(n: number): number;
+  setForcePortable(force: boolean): string;
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    params: Float64Array,
+    bias: Float32Array | null,
+    prelu: Float32Array | null,
+  ): void;
+}
+
+const REQUIRED: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setForcePortable', 'matmul'];
+
+export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+
+let cached: AddonLoad | undefined;
+
+/** The package root: the nearest ancestor with a package.json named "modelauto" (src/ or dist/). */
+export function packageRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        const parsed: unknown = JSON.parse(readFileSync(pkg, 'utf8'));
+        if (typeof parsed === 'object' && parsed !== null && (parsed as { name?: unknown }).name === 'modelauto') {
+          return dir;
+        }
+      } catch {
+        // an unreadable package.json on the way up is not ours; keep looking
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export function addonPath(): string | undefined {
+  const root = packageRoot();
+  return root === undefined ? undefined : join(root, 'native', 'build', 'Release', 'modelauto_native.node');
+}
+
+function isAddon(value: unknown): value is NativeAddon {
+  if (typeof value !== 'object' || value === null) return false;
+  const rec = value as Record<string, unknown>;
+  return REQUIRED.every((name) => typeof rec[name] === 'function');
+}
+
+/** Loads the addon once; never throws. `MODELAUTO_NATIVE=0` turns the native kernels off. */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  cached = tryLoad();
+  return cached;
+}
+
+function tryLoad(): AddonLoad {
+  const flag = process.env['MODELAUTO_NATIVE'];
+  if (flag === '0' || flag === 'off' || flag === 'false') {
+    return { ok: false, reason: `disabled by MODELAUTO_NATIVE=${flag}` };
+  }
+  const path = addonPath();
+  if (path === undefined) return { ok: false, reason: 'cannot locate the modelauto package root' };
+  if (!existsSync(path)) {
+    return {
+      ok: false,
+      reason: `addon not built (${path} is missing; run "node scripts/build-native.mjs --verbose" to see why)`,
+    };
+  }
+  let loaded: unknown;
+  try {
+    loaded = createRequire(import.meta.url)(path);
+  } catch (err) {
+    return { ok: false, reason: `addon failed to load: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (!isAddon(loaded)) {
+    const rec = (typeof loaded === 'object' && loaded !== null ? loaded : {}) as Record<string, unknown>;
+    const missing = REQUIRED.filter((name) => typeof rec[name] !== 'function');
+    return {
+      ok: false,
+      reason: `addon is out of date (missing ${missing.join(', ')}); rebuild with "node scripts/build-native.mjs"`,
+    };
+  }
+  return { ok: true, addon: loaded, path };
+}

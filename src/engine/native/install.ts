@@ -1,0 +1,154 @@
+import * as tf from '@tensorflow/tfjs';
+import { availableParallelism } from 'node:os';
+import { ModelautoError } from '../../core/errors.js';
+import { loadAddon, type NativeAddon } from './addon.js';
+import { asCpuBackend } from './cpu-data.js';
+import type { NativeKernel } from './kernel.js';
+import { NATIVE_KERNELS } from './kernels/index.js';
+
+export interface NativeKernelStatus {
+  name: string;
+  /** True when the native wrapper is registered for this kernel right now. */
+  native: boolean;
+  note?: string;
+  /** Calls served natively / handed to tfjs's JS kernel since installation. */
+  calls: number;
+  fallbacks: number;
+  lastFallback?: string;
+}
+
+export interface NativeStatus {
+  /** The addon loaded and its kernels are registered. */
+  available: boolean;
+  reason?: string;
+  /** GEMM micro-kernel: 'avx2-fma', 'portable', or 'none' without the addon. */
+  isa: string;
+  threads: number;
+  addonPath?: string;
+  kernels: NativeKernelStatus[];
+}
+
+interface Installed {
+  kernel: NativeKernel;
+  original: tf.KernelConfig;
+  stats: { calls: number; fallbacks: number; lastFallback?: string };
+}
+
+const installed = new Map<string, Installed>();
+let lastReason: string | undefined;
+let requestedThreads: number | undefined;
+
+function parseThreads(value: unknown, source: string): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 256) {
+    throw new ModelautoError('USAGE', `${source}: expected an integer thread count from 1 to 256, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function defaultThreads(): number {
+  const env = process.env['MODELAUTO_THREADS'];
+  if (env !== undefined && env !== '') return parseThreads(env, 'MODELAUTO_THREADS');
+  return Math.max(1, availableParallelism());
+}
+
+function wrap(entry: Installed, addon: NativeAddon): tf.KernelFunc {
+  const { kernel, original, stats } = entry;
+  return (args) => {
+    const backend = asCpuBackend(args.backend);
+    if (backend) {
+      const result = kernel.run({ inputs: args.inputs, attrs: args.attrs ?? {}, backend, addon });
+      if (typeof result !== 'string') {
+        stats.calls++;
+        return result;
+      }
+      stats.lastFallback = result;
+    } else {
+      stats.lastFallback = 'backend is not tfjs MathBackendCPU';
+    }
+    stats.fallbacks++;
+    return original.kernelFunc(args);
+  };
+}
+
+/**
+ * Loads the addon and registers native wrappers over tfjs's cpu kernels. Idempotent; never throws
+ * because the addon is missing (the status says why) — only for an invalid thread count.
+ */
+export function installNativeKernels(opts: { threads?: number } = {}): NativeStatus {
+  if (opts.threads !== undefined) requestedThreads = parseThreads(opts.threads, 'threads');
+  const threads = requestedThreads ?? defaultThreads();
+  const load = loadAddon();
+  if (!load.ok) {
+    lastReason = load.reason;
+    return nativeStatus();
+  }
+  load.addon.setThreads(threads);
+  if (installed.size > 0) return nativeStatus();
+  for (const kernel of NATIVE_KERNELS) {
+    const original = tf.getKernel(kernel.name, 'cpu');
+    if (!original) continue;
+    const entry: Installed = { kernel, original, stats: { calls: 0, fallbacks: 0 } };
+    tf.unregisterKernel(kernel.name, 'cpu');
+    tf.registerKernel({ ...original, kernelFunc: wrap(entry, load.addon) });
+    installed.set(kernel.name, entry);
+  }
+  lastReason = undefined;
+  return nativeStatus();
+}
+
+/** Puts tfjs's own cpu kernels back (tests compare both in one process). */
+export function uninstallNativeKernels(): void {
+  for (const [name, entry] of installed) {
+    tf.unregisterKernel(name, 'cpu');
+    tf.registerKernel(entry.original);
+  }
+  installed.clear();
+}
+
+export function setNativeThreads(n: number): number {
+  requestedThreads = parseThreads(n, 'threads');
+  const load = loadAddon();
+  return load.ok ? load.addon.setThreads(requestedThreads) : requestedThreads;
+}
+
+export function nativeStatus(): NativeStatus {
+  const load = loadAddon();
+  const info = load.ok ? load.addon.info() : undefined;
+  const available = load.ok && installed.size > 0;
+  let reason: string | undefined;
+  if (!load.ok) reason = load.reason;
+  else if (!available) reason = lastReason ?? 'installNativeKernels() has not been called';
+  return {
+    available,
+    ...(reason !== undefined ? { reason } : {}),
+    isa: info?.isa ?? 'none',
+    threads: info?.threads ?? 1,
+    ...(load.ok ? { addonPath: load.path } : {}),
+    kernels: NATIVE_KERNELS.map((k) => {
+      const entry = installed.get(k.name);
+      let note = k.note;
+      if (!entry) {
+        note = !load.ok
+          ? load.reason
+          : tf.getKernel(k.name, 'cpu') === undefined && available
+            ? 'tfjs cpu backend has no such kernel'
+            : (reason ?? note);
+      }
+      return {
+        name: k.name,
+        native: entry !== undefined,
+        ...(note !== undefined ? { note } : {}),
+        calls: entry?.stats.calls ?? 0,
+        fallbacks: entry?.stats.fallbacks ?? 0,
+        ...(entry?.stats.lastFallback !== undefined ? { lastFallback: entry.stats.lastFallback } : {}),
+      };
+    }),
+  };
+}
+
+/** The loaded addon (benchmarks measure GEMM through it), or undefined. */
+export function nativeAddon(): NativeAddon | undefined {
+  const load = loadAddon();
+  return load.ok ? load.addon : undefined;
+}

@@ -1,0 +1,52 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { NativeAddon } from './addon.js';
+import type { CpuBackendLike } from './cpu-data.js';
+
+/** What a native kernel receives: tfjs's kernel arguments plus the cpu backend and the addon. */
+export interface NativeCall {
+  inputs: tf.NamedTensorInfoMap;
+  attrs: tf.NamedAttrMap;
+  backend: CpuBackendLike;
+  addon: NativeAddon;
+}
+
+/**
+ * A native kernel returns its outputs, or a string saying why it cannot handle this call
+ * (dtype, attribute, layout); the caller then runs tfjs's original kernel with the same
+ * arguments, so an unsupported case is slower, never different.
+ */
+export type NativeResult = tf.TensorInfo | tf.TensorInfo[] | string;
+
+export interface NativeKernel {
+  name: string;
+  run(call: NativeCall): NativeResult;
+  /** Limits shown by `modelauto doctor`, e.g. "NHWC only". */
+  note?: string;
+}
+
+/** Fused activations; the numbers are shared with native/src/common.h. */
+export const ACTIVATIONS: Readonly<Record<string, number>> = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  elu: 3,
+  leakyrelu: 4,
+  sigmoid: 5,
+  prelu: 6,
+};
+
+export function numAttr(attrs: tf.NamedAttrMap, name: string): number | undefined {
+  const v = attrs[name];
+  return typeof v === 'number' ? v : undefined;
+}
+
+export function boolAttr(attrs: tf.NamedAttrMap, name: string): boolean {
+  return attrs[name] === true;
+}
+
+export function numArrayAttr(attrs: tf.NamedAttrMap, name: string): number[] | undefined {
+  const v = attrs[name];
+  if (typeof v === 'number') return [v];
+  if (Array.isArray(v) && v.every((x): x is number => typeof x === 'number')) return v;
+  return undefined;
+}

@@ -12,9 +12,12 @@
 namespace ma {
 
 namespace {
-// About 50-100 us of spinning: long enough to bridge the JS work between two kernels of a
-// training step, short enough not to burn a shared core when the process is idle.
-constexpr int kSpinIterations = 4000;
+// Some tens of microseconds of spinning: long enough to bridge the JS work between two kernels
+// of a training step, short enough not to starve other processes on a shared machine.
+constexpr int kSpinIterations = 1500;
+// The caller waiting for a worker's last task yields quickly: if the machine is oversubscribed,
+// the worker may be waiting for this very core.
+constexpr int kWaitSpins = 200;
 // Set while a thread runs a task, so nested parallel calls run serially instead of
 // re-entering run_mutex_ (which the outer call holds).
 thread_local bool t_inside_task = false;
@@ -118,14 +121,21 @@ void ThreadPool::run(int ntasks, TaskFn fn, void* ctx) {
   execute_tasks(&job);
   int spins = 0;
   while (job.completed.load(std::memory_order_acquire) < ntasks) {
-    if (++spins < 64 * kSpinIterations) {
+    if (++spins < kWaitSpins) {
       MA_PAUSE();
     } else {
       std::this_thread::yield();
     }
   }
   job_.store(nullptr);
-  while (in_flight_.load() > 0) MA_PAUSE();
+  spins = 0;
+  while (in_flight_.load() > 0) {
+    if (++spins < kWaitSpins) {
+      MA_PAUSE();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   if (job.error) std::rethrow_exception(job.error);
 }
 

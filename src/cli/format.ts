@@ -30,9 +30,18 @@ const SCALAR_LABELS: Record<string, string> = {
 
 export function formatEvaluation(e: Evaluation, title: string): string {
   const lines = [`${title} (${e.n} samples)`, ''];
-  lines.push(formatTable(['metric', 'value'], Object.entries(e.scalars).map(([k, v]) => [SCALAR_LABELS[k] ?? k, v])));
+  lines.push(
+    formatTable(
+      ['metric', 'value'],
+      Object.entries(e.scalars).map(([k, v]) => [SCALAR_LABELS[k] ?? k, v]),
+    ),
+  );
   if (e.confusionMatrix && e.classes) {
-    lines.push('', 'confusion matrix (rows: true, columns: predicted)', formatConfusionMatrix(e.confusionMatrix, e.classes));
+    lines.push(
+      '',
+      'confusion matrix (rows: true, columns: predicted)',
+      formatConfusionMatrix(e.confusionMatrix, e.classes),
+    );
   }
   for (const n of e.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
@@ -63,12 +72,20 @@ export function formatTrainResult(r: TrainJobResult): string {
   ];
   if (r.test) lines.push('', formatEvaluation(r.test, 'test set'));
   lines.push('', `stored in ${r.storeLocation} (run folder ${r.runDir})`);
-  lines.push(`next: modelauto runs show ${r.run.id.slice(0, 8)}  |  modelauto evaluate ${r.run.id.slice(0, 8)}`);
+  lines.push(
+    `next: modelauto runs show ${r.run.id.slice(0, 8)}  |  modelauto evaluate ${r.run.id.slice(0, 8)}`,
+  );
   return lines.join('\n');
 }
 
 export function evaluateResultJson(r: EvaluateJobResult): unknown {
-  return { run: r.run, sourceRunId: r.sourceRunId, split: r.split, evaluation: r.evaluation, output: r.output ?? null };
+  return {
+    run: r.run,
+    sourceRunId: r.sourceRunId,
+    split: r.split,
+    evaluation: r.evaluation,
+    output: r.output ?? null,
+  };
 }
 
 export function formatEvaluateResult(r: EvaluateJobResult): string {
@@ -115,21 +132,45 @@ export function formatRunDetails(r: RunRecord): string {
     `data fingerprint: ${r.dataFingerprint ?? '-'}   git: ${r.gitCommit ?? '-'}   parent: ${r.parentRunId ?? '-'}`,
   ];
   if (Object.keys(r.tags).length) {
-    lines.push('', 'tags', formatTable(['key', 'value'], Object.entries(r.tags).map(([k, v]) => [k, v])));
+    lines.push(
+      '',
+      'tags',
+      formatTable(
+        ['key', 'value'],
+        Object.entries(r.tags).map(([k, v]) => [k, v]),
+      ),
+    );
   }
   const metrics = Object.values(r.metrics);
   if (metrics.length) {
-    lines.push('', 'metrics (latest)', formatTable(['key', 'value', 'step'], metrics.map((m) => [m.key, m.value, m.step])));
+    lines.push(
+      '',
+      'metrics (latest)',
+      formatTable(
+        ['key', 'value', 'step'],
+        metrics.map((m) => [m.key, m.value, m.step]),
+      ),
+    );
   }
   const params = Object.entries(r.params);
   if (params.length) {
-    lines.push('', 'params', formatTable(['key', 'value'], params.map(([k, v]) => [k, truncate(JSON.stringify(v), 100)])));
+    lines.push(
+      '',
+      'params',
+      formatTable(
+        ['key', 'value'],
+        params.map(([k, v]) => [k, truncate(JSON.stringify(v), 100)]),
+      ),
+    );
   }
   if (r.artifacts.length) {
     lines.push(
       '',
       'artifacts',
-      formatTable(['name', 'bytes', 'sha256'], r.artifacts.map((a) => [a.name, a.size, a.sha256.slice(0, 16)])),
+      formatTable(
+        ['name', 'bytes', 'sha256'],
+        r.artifacts.map((a) => [a.name, a.size, a.sha256.slice(0, 16)]),
+      ),
     );
   }
   return lines.join('\n');
@@ -139,10 +180,27 @@ export function formatRunComparison(c: RunComparison): string {
   const headers = ['', ...c.runs.map((r) => `${r.id.slice(0, 8)} ${r.name}`)];
   const lines = [formatTable(headers, [['status', ...c.runs.map((r) => r.status)]])];
   if (c.params.length) {
-    lines.push('', 'params that differ', formatTable(headers, c.params.map((p) => [p.key, ...p.values.map((v) => (v === null ? '-' : truncate(JSON.stringify(v), 40)))])));
+    lines.push(
+      '',
+      'params that differ',
+      formatTable(
+        headers,
+        c.params.map((p) => [
+          p.key,
+          ...p.values.map((v) => (v === null ? '-' : truncate(JSON.stringify(v), 40))),
+        ]),
+      ),
+    );
   }
   if (c.metrics.length) {
-    lines.push('', 'metrics (latest)', formatTable(headers, c.metrics.map((m) => [m.key, ...m.values])));
+    lines.push(
+      '',
+      'metrics (latest)',
+      formatTable(
+        headers,
+        c.metrics.map((m) => [m.key, ...m.values]),
+      ),
+    );
   }
   return lines.join('\n');
 }

@@ -13,7 +13,10 @@ export function buildProgram(): Command {
   const program = new Command('modelauto')
     .description('Model automation for TypeScript: train, evaluate and track models on TensorFlow.js.')
     .version(VERSION)
-    .option('--store <uri>', 'tracking store: a folder, sqlite:<folder> (default: $MODELAUTO_STORE or ./.modelauto)')
+    .option(
+      '--store <uri>',
+      'tracking store: a folder, sqlite:<folder> (default: $MODELAUTO_STORE or ./.modelauto)',
+    )
     .option('--json', 'print machine-readable JSON on stdout')
     .showHelpAfterError('(run with --help for usage)');
   registerTrain(program);
@@ -39,7 +42,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return 0;
       return 2; // commander has printed the message
     }
     if (isModelautoError(e)) {

@@ -31,7 +31,10 @@ export class ModelautoError extends Error {
   readonly location: ErrorLocation | undefined;
 
   constructor(code: ErrorCode, message: string, options: { location?: ErrorLocation; cause?: unknown } = {}) {
-    super(withLocation(message, options.location), options.cause !== undefined ? { cause: options.cause } : {});
+    super(
+      withLocation(message, options.location),
+      options.cause !== undefined ? { cause: options.cause } : {},
+    );
     this.name = 'ModelautoError';
     this.code = code;
     this.location = options.location;

@@ -67,7 +67,8 @@ function describeUnion(branches: Issue[][], path: PathSegment[]): string[] {
   return best.flatMap((issue) => describeIssue(issue, path));
 }
 
-const ZOD_DEFAULT_MESSAGE = /^(Invalid input|Invalid option|Too big|Too small|Unrecognized key|Invalid number)/;
+const ZOD_DEFAULT_MESSAGE =
+  /^(Invalid input|Invalid option|Too big|Too small|Unrecognized key|Invalid number)/;
 
 function detail(issue: Issue): string {
   if (!ZOD_DEFAULT_MESSAGE.test(issue.message)) return issue.message;

@@ -1,5 +1,5 @@
 import { ModelautoError } from '../core/errors.js';
-import { formatZodError } from '../core/zod-error.js';
+import { formatPath, formatZodError } from '../core/zod-error.js';
 import { fitCategoricalColumn, fitNumericColumn, fitPixels, targetState } from './preprocess-fit.js';
 import {
   PREPROCESSOR_STATE_VERSION,
@@ -172,16 +172,18 @@ export class Preprocessor {
     const known = new Set(st.columns.map((c) => c.name));
     rows.forEach((row, i) => {
       if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-        throw invalid(`expected an object with fields ${listNames([...known])}`, { path: `[${i}]` });
+        throw invalid(`expected an object with fields ${listNames([...known])}`, { path: formatPath(['records', i]) });
       }
       const rec = row as Record<string, unknown>;
       if (options.extraColumns !== 'ignore') {
         const extra = Object.keys(rec).find((key) => !known.has(key));
-        if (extra !== undefined) throw invalid(`unknown field; expected only: ${listNames([...known])}`, { path: `[${i}]`, column: extra });
+        if (extra !== undefined) {
+          throw invalid(`unknown field; expected only: ${listNames([...known])}`, { path: formatPath(['records', i, extra]) });
+        }
       }
       st.columns.forEach((cs, k) => {
         const raw = rec[cs.name];
-        const where = { path: `[${i}]`, column: cs.name };
+        const where = { path: formatPath(['records', i, cs.name]) };
         if (raw !== undefined && raw !== null && typeof raw === 'object') {
           throw invalid(`expected ${cs.kind === 'numeric' ? 'a number' : 'a string'}, got ${Array.isArray(raw) ? 'an array' : 'an object'}`, where);
         }

@@ -31,7 +31,10 @@ quietCpuBanner();
 
 export function parseBackendChoice(value: string, source: string): BackendChoice {
   if ((BACKENDS as readonly string[]).includes(value)) return value as BackendChoice;
-  throw new ModelautoError('USAGE', `${source}: unknown backend "${value}"; expected one of ${BACKENDS.join(', ')}`);
+  throw new ModelautoError(
+    'USAGE',
+    `${source}: unknown backend "${value}"; expected one of ${BACKENDS.join(', ')}`,
+  );
 }
 
 export async function setupBackend(request: BackendRequest = {}): Promise<BackendInfo> {

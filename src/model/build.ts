@@ -94,7 +94,11 @@ function pair(v: number | [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : v;
 }
 
-function makeLayer(l: LayerSpec, seed: number | undefined, inputShape: number[] | undefined): tf.layers.Layer {
+function makeLayer(
+  l: LayerSpec,
+  seed: number | undefined,
+  inputShape: number[] | undefined,
+): tf.layers.Layer {
   const base = { ...(l.name ? { name: l.name } : {}), ...(inputShape ? { inputShape } : {}) };
   switch (l.type) {
     case 'dense':
@@ -184,6 +188,8 @@ function makeLayer(l: LayerSpec, seed: number | undefined, inputShape: number[] 
 /** Layer types whose gradients need convolution/pooling backprop kernels (not in tfjs's wasm backend). */
 export function needsConvGradients(spec: ModelSpec): boolean {
   return spec.layers.some((l) =>
-    ['conv2d', 'depthwiseConv2d', 'maxPooling2d', 'averagePooling2d', 'globalAveragePooling2d'].includes(l.type),
+    ['conv2d', 'depthwiseConv2d', 'maxPooling2d', 'averagePooling2d', 'globalAveragePooling2d'].includes(
+      l.type,
+    ),
   );
 }

@@ -60,7 +60,9 @@ export async function loadModelFrom(
   try {
     json = JSON.parse(Buffer.from(modelJson).toString('utf8'));
   } catch (e) {
-    throw new ModelautoError('INVALID_DATA', `${source}: not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new ModelautoError('INVALID_DATA', `${source}: not valid JSON (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new ModelautoError('INVALID_DATA', `${source}: expected modelTopology and weightsManifest`);
@@ -74,7 +76,10 @@ export async function loadModelFrom(
   const total = buffers.reduce((s, b) => s + b.byteLength, 0);
   const expected = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * bytesPerValue(w), 0);
   if (total !== expected) {
-    throw new ModelautoError('INVALID_DATA', `${source}: weight files hold ${total} bytes, the manifest needs ${expected}`);
+    throw new ModelautoError(
+      'INVALID_DATA',
+      `${source}: weight files hold ${total} bytes, the manifest needs ${expected}`,
+    );
   }
   const weightData = new Uint8Array(total);
   let offset = 0;
@@ -83,7 +88,11 @@ export async function loadModelFrom(
     offset += b.byteLength;
   }
   return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }),
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: specs,
+      weightData: weightData.buffer,
+    }),
   );
 }
 

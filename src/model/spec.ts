@@ -45,7 +45,10 @@ export const RegularizerSchema = z.strictObject({
 });
 
 const POSITIVE_INT = 'expected positive integer';
-const positiveInt = z.number({ error: POSITIVE_INT }).int({ error: POSITIVE_INT }).positive({ error: POSITIVE_INT });
+const positiveInt = z
+  .number({ error: POSITIVE_INT })
+  .int({ error: POSITIVE_INT })
+  .positive({ error: POSITIVE_INT });
 const size2 = z.union([positiveInt, z.tuple([positiveInt, positiveInt])]);
 const padding = z.enum(['valid', 'same']);
 const name = z

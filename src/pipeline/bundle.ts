@@ -37,7 +37,12 @@ export interface BundleContent {
 
 const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 
-export async function saveBundle(store: TrackingStore, runId: string, runDir: string, b: BundleContent): Promise<void> {
+export async function saveBundle(
+  store: TrackingStore,
+  runId: string,
+  runDir: string,
+  b: BundleContent,
+): Promise<void> {
   const modelDir = join(runDir, 'model');
   await saveModel(b.model, modelDir);
   await store.logArtifact(runId, { name: ARTIFACTS.modelJson, path: join(modelDir, MODEL_JSON) });
@@ -92,7 +97,11 @@ export async function loadBundle(store: TrackingStore, runId: string): Promise<L
   const model = await loadModelFrom(`run ${runId}: ${ARTIFACTS.modelJson}`, modelJson, (p) =>
     store.readArtifact(runId, `model/${p}`),
   );
-  const preprocessor = Preprocessor.fromJSON(JSON.parse((await store.readArtifact(runId, ARTIFACTS.preprocessor)).toString('utf8')));
-  const spec = parseExperimentSpec(JSON.parse((await store.readArtifact(runId, ARTIFACTS.spec)).toString('utf8')));
+  const preprocessor = Preprocessor.fromJSON(
+    JSON.parse((await store.readArtifact(runId, ARTIFACTS.preprocessor)).toString('utf8')),
+  );
+  const spec = parseExperimentSpec(
+    JSON.parse((await store.readArtifact(runId, ARTIFACTS.spec)).toString('utf8')),
+  );
   return { model, preprocessor, spec };
 }

@@ -25,7 +25,11 @@ export async function diagnose(options: StoreOption = {}): Promise<DoctorReport>
       const v = Array.from(await t.data());
       t.dispose();
       const ok = v.join(',') === '1,4,9';
-      checks.push({ name: `backend ${backend}`, ok, detail: ok ? `works (${info.reason})` : `wrong result ${v.join(',')}` });
+      checks.push({
+        name: `backend ${backend}`,
+        ok,
+        detail: ok ? `works (${info.reason})` : `wrong result ${v.join(',')}`,
+      });
     } catch (e) {
       checks.push({ name: `backend ${backend}`, ok: false, detail: (e as Error).message });
     }
@@ -33,7 +37,11 @@ export async function diagnose(options: StoreOption = {}): Promise<DoctorReport>
   try {
     await withStore(options, async (store) => {
       const runs = await store.listRuns({ limit: 1 });
-      checks.push({ name: 'tracking store', ok: true, detail: `${store.location} (${runs.length ? 'has runs' : 'empty'})` });
+      checks.push({
+        name: 'tracking store',
+        ok: true,
+        detail: `${store.location} (${runs.length ? 'has runs' : 'empty'})`,
+      });
     });
   } catch (e) {
     checks.push({ name: 'tracking store', ok: false, detail: (e as Error).message });

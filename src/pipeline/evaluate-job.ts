@@ -40,17 +40,24 @@ export interface EvaluateJobResult {
  * Scores a trained run's model on a split of its data or on a new file, with the preprocessing saved at
  * training time, and records an `evaluate` run linked to the trained one.
  */
-export async function runEvaluateJob(runRef: string, options: EvaluateJobOptions = {}): Promise<EvaluateJobResult> {
+export async function runEvaluateJob(
+  runRef: string,
+  options: EvaluateJobOptions = {},
+): Promise<EvaluateJobResult> {
   return withStore(options, async (store) => {
     const sourceRunId = await store.resolveRunId(runRef);
     const source = await store.getRun(sourceRunId);
     const bundle = await loadBundle(store, sourceRunId);
-    const classes = Array.isArray(source.params['classes']) ? (source.params['classes'] as string[]) : undefined;
+    const classes = Array.isArray(source.params['classes'])
+      ? (source.params['classes'] as string[])
+      : undefined;
 
     let data: Dataset;
     let splitName: string;
     if (options.data) {
-      data = await loadDataset(replaceSource(bundle.spec.data, options.data, classes), { baseDir: process.cwd() });
+      data = await loadDataset(replaceSource(bundle.spec.data, options.data, classes), {
+        baseDir: process.cwd(),
+      });
       splitName = `file ${options.data}`;
     } else {
       const split = options.split ?? 'test';
@@ -84,7 +91,10 @@ export async function runEvaluateJob(runRef: string, options: EvaluateJobOptions
         run.id,
         Object.entries(evaluation.scalars).map(([key, value]) => ({ key, value, step: 0 })),
       );
-      await store.logArtifact(run.id, { name: 'evaluation.json', data: JSON.stringify(evaluation, null, 2) + '\n' });
+      await store.logArtifact(run.id, {
+        name: 'evaluation.json',
+        data: JSON.stringify(evaluation, null, 2) + '\n',
+      });
       if (options.output) writeJsonAtomic(resolve(options.output), evaluation);
       const finished = await store.finishRun(run.id, 'finished');
       return {
@@ -113,10 +123,19 @@ function replaceSource(spec: DataSpec, file: string, classes: string[] | undefin
       `--data: the run was trained on ${'source' in spec ? `the built-in ${spec.source}` : 'IDX files'}; --data takes CSV or JSON Lines files of a run trained on such files`,
     );
   }
-  const { csv: _c, jsonl: _j, delimiter: _d, ...rest } = spec as DataSpec & { csv?: string; jsonl?: string; delimiter?: string };
+  const {
+    csv: _c,
+    jsonl: _j,
+    delimiter: _d,
+    ...rest
+  } = spec as DataSpec & { csv?: string; jsonl?: string; delimiter?: string };
   const common = { ...rest, ...(classes ? { classes } : {}) };
   if (ext === '.csv' || ext === '.tsv') {
-    return { ...common, csv: resolve(file), ...('delimiter' in spec && spec.delimiter ? { delimiter: spec.delimiter } : {}) } as DataSpec;
+    return {
+      ...common,
+      csv: resolve(file),
+      ...('delimiter' in spec && spec.delimiter ? { delimiter: spec.delimiter } : {}),
+    } as DataSpec;
   }
   if (ext === '.jsonl' || ext === '.ndjson') return { ...common, jsonl: resolve(file) } as DataSpec;
   throw new ModelautoError('USAGE', `--data ${file}: expected a .csv, .tsv, .jsonl or .ndjson file`);

@@ -35,6 +35,8 @@ export const QUICKSTART_SPEC: ExperimentSpecInput = {
   },
 };
 
-export function runQuickstart(options: Omit<TrainJobOptions, 'dataset' | 'model'> = {}): Promise<TrainJobResult> {
+export function runQuickstart(
+  options: Omit<TrainJobOptions, 'dataset' | 'model'> = {},
+): Promise<TrainJobResult> {
   return runTrainJob(QUICKSTART_SPEC, options);
 }

@@ -9,7 +9,10 @@ export interface StoreOption {
 }
 
 /** Opens the store when given a location, runs `fn`, and closes only what it opened. */
-export async function withStore<T>(option: StoreOption, fn: (store: TrackingStore) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  option: StoreOption,
+  fn: (store: TrackingStore) => Promise<T>,
+): Promise<T> {
   if (option.store && typeof option.store !== 'string') return fn(option.store);
   const store = await openTrackingStore(option.store);
   try {
@@ -21,7 +24,9 @@ export async function withStore<T>(option: StoreOption, fn: (store: TrackingStor
 
 export async function listRuns(options: StoreOption & ListRunsFilter): Promise<RunRecord[]> {
   const { store: s, ...filter } = options;
-  const clean = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as ListRunsFilter;
+  const clean = Object.fromEntries(
+    Object.entries(filter).filter(([, v]) => v !== undefined),
+  ) as ListRunsFilter;
   return withStore({ store: s }, (store) => store.listRuns(clean));
 }
 
@@ -48,12 +53,23 @@ export async function compareRuns(refs: string[], options: StoreOption = {}): Pr
       .map((key) => ({ key, values: flat.map((f) => (key in f ? (f[key] as JsonValue) : null)) }))
       .filter((p) => new Set(p.values.map((v) => JSON.stringify(v))).size > 1);
     const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
-    const metrics = metricKeys.map((key) => ({ key, values: runs.map((r) => r.metrics[key]?.value ?? null) }));
-    return { runs: runs.map((r) => ({ id: r.id, name: r.name, kind: r.kind, status: r.status })), params, metrics };
+    const metrics = metricKeys.map((key) => ({
+      key,
+      values: runs.map((r) => r.metrics[key]?.value ?? null),
+    }));
+    return {
+      runs: runs.map((r) => ({ id: r.id, name: r.name, kind: r.kind, status: r.status })),
+      params,
+      metrics,
+    };
   });
 }
 
-function flatten(v: Record<string, JsonValue>, prefix = '', out: Record<string, JsonValue> = {}): Record<string, JsonValue> {
+function flatten(
+  v: Record<string, JsonValue>,
+  prefix = '',
+  out: Record<string, JsonValue> = {},
+): Record<string, JsonValue> {
   for (const [k, val] of Object.entries(v)) {
     const key = prefix ? `${prefix}.${k}` : k;
     if (val !== null && typeof val === 'object' && !Array.isArray(val)) flatten(val, key, out);

@@ -9,14 +9,24 @@ import { profileDataset } from '../data/profile.js';
 import { fingerprintDataset } from '../data/fingerprint.js';
 import { setupBackend, type BackendInfo } from '../engine/backend.js';
 import { buildModel, needsConvGradients } from '../model/build.js';
-import { saveModel } from '../model/io.js';
 import type { Callback } from '../train/callbacks.js';
 import { EarlyStopping } from '../train/early-stopping.js';
 import { ModelCheckpoint } from '../train/checkpoint.js';
-import { loadExperimentSpec, parseExperimentSpec, type ExperimentSpec, type ExperimentSpecInput } from '../train/experiment.js';
+import {
+  loadExperimentSpec,
+  parseExperimentSpec,
+  type ExperimentSpec,
+  type ExperimentSpecInput,
+} from '../train/experiment.js';
 import { ProgressLogger, type ProgressOptions } from '../train/progress.js';
 import { TensorBoardCallback } from '../train/tensorboard-callback.js';
-import { fit, type FitResult, type LossName, type TensorData, type TrainMetricName } from '../train/trainer.js';
+import {
+  fit,
+  type FitResult,
+  type LossName,
+  type TensorData,
+  type TrainMetricName,
+} from '../train/trainer.js';
 import type { TrackingStore } from '../store/tracking-store.js';
 import type { RunRecord } from '../store/types.js';
 import { openTrackingStore } from '../store/open.js';
@@ -35,7 +45,12 @@ export interface TrainJobOptions {
   /** A tfjs model built in code, used instead of `spec.model`. */
   model?: tf.LayersModel;
   /** Override a few training settings without editing the spec (CLI flags). */
-  overrides?: { epochs?: number; batchSize?: number; backend?: ExperimentSpec['train']['backend']; limit?: number };
+  overrides?: {
+    epochs?: number;
+    batchSize?: number;
+    backend?: ExperimentSpec['train']['backend'];
+    limit?: number;
+  };
   /** Print a progress bar/line logs to stderr (or the given stream). */
   progress?: boolean | ProgressOptions;
   /** User callbacks, called after modelauto's own. */
@@ -69,8 +84,10 @@ export async function runTrainJob(
   options: TrainJobOptions = {},
 ): Promise<TrainJobResult> {
   const log = options.log ?? (() => undefined);
-  const spec = typeof specOrFile === 'string' ? loadExperimentSpec(specOrFile) : parseExperimentSpec(specOrFile);
-  const baseDir = options.baseDir ?? (typeof specOrFile === 'string' ? dirname(resolve(specOrFile)) : process.cwd());
+  const spec =
+    typeof specOrFile === 'string' ? loadExperimentSpec(specOrFile) : parseExperimentSpec(specOrFile);
+  const baseDir =
+    options.baseDir ?? (typeof specOrFile === 'string' ? dirname(resolve(specOrFile)) : process.cwd());
   const train = {
     ...spec.train,
     ...(options.overrides?.epochs !== undefined ? { epochs: options.overrides.epochs } : {}),
@@ -78,20 +95,28 @@ export async function runTrainJob(
     ...(options.overrides?.backend !== undefined ? { backend: options.overrides.backend } : {}),
   };
   if (!spec.model && !options.model) {
-    throw new ModelautoError('INVALID_SPEC', 'model: required (a list of layers) unless a tfjs model is passed in code');
+    throw new ModelautoError(
+      'INVALID_SPEC',
+      'model: required (a list of layers) unless a tfjs model is passed in code',
+    );
   }
   const modelSpec = spec.model;
-  const dataSpec = options.overrides?.limit !== undefined ? { ...spec.data, limit: options.overrides.limit } : spec.data;
+  const dataSpec =
+    options.overrides?.limit !== undefined ? { ...spec.data, limit: options.overrides.limit } : spec.data;
 
   const ownsStore = !(options.store && typeof options.store !== 'string');
   const store =
-    options.store && typeof options.store !== 'string' ? options.store : await openTrackingStore(options.store);
+    options.store && typeof options.store !== 'string'
+      ? options.store
+      : await openTrackingStore(options.store);
   let run: RunRecord | undefined;
   try {
     // Data first: a bad file fails before a run is opened, so the error is the data's, not a half run.
     const dataset = options.dataset ?? (await loadDataset(dataSpec, { baseDir }));
     const splits = splitDataset(dataset, dataSpec.split);
-    log(`data: ${dataset.name} — train ${splits.train.n}, validation ${splits.validation.n}, test ${splits.test.n}`);
+    log(
+      `data: ${dataset.name} — train ${splits.train.n}, validation ${splits.validation.n}, test ${splits.test.n}`,
+    );
     const pre = fitPreprocessor(
       splits.train,
       dataSpec.preprocess,
@@ -103,7 +128,11 @@ export async function runTrainJob(
 
     const backend = await setupBackend({
       ...(train.backend ? { backend: train.backend } : {}),
-      needsConvGradients: options.model ? modelHasConv(options.model) : modelSpec ? needsConvGradients(modelSpec) : false,
+      needsConvGradients: options.model
+        ? modelHasConv(options.model)
+        : modelSpec
+          ? needsConvGradients(modelSpec)
+          : false,
     });
     log(`backend: ${backend.name} (${backend.reason})`);
 
@@ -121,9 +150,13 @@ export async function runTrainJob(
     log(`run: ${run.id} (${store.location})`);
 
     const callbacks: Callback[] = [new TrackingCallback(store, run.id)];
-    if (options.progress) callbacks.push(new ProgressLogger(options.progress === true ? {} : options.progress));
-    const tbDir = train.tensorboard ? resolve(baseDir, train.tensorboard.logdir ?? join(runDir, 'tensorboard')) : undefined;
-    if (tbDir && train.tensorboard) callbacks.push(new TensorBoardCallback(tbDir, train.tensorboard.updateFreq));
+    if (options.progress)
+      callbacks.push(new ProgressLogger(options.progress === true ? {} : options.progress));
+    const tbDir = train.tensorboard
+      ? resolve(baseDir, train.tensorboard.logdir ?? join(runDir, 'tensorboard'))
+      : undefined;
+    if (tbDir && train.tensorboard)
+      callbacks.push(new TensorBoardCallback(tbDir, train.tensorboard.updateFreq));
     if (train.earlyStopping) callbacks.push(new EarlyStopping(train.earlyStopping));
     if (train.checkpoint) callbacks.push(new ModelCheckpoint(join(runDir, 'checkpoints'), train.checkpoint));
     callbacks.push(...(options.callbacks ?? []));
@@ -151,7 +184,11 @@ export async function runTrainJob(
       test = await evaluatePredictions(model, testData, dataset.target, splits.test);
       await store.logMetrics(
         run.id,
-        Object.entries(test.scalars).map(([k, v]) => ({ key: `test_${k}`, value: v, step: result.epochsCompleted })),
+        Object.entries(test.scalars).map(([k, v]) => ({
+          key: `test_${k}`,
+          value: v,
+          step: result.epochsCompleted,
+        })),
       );
     }
     await saveBundle(store, run.id, runDir, {
@@ -187,9 +224,14 @@ export async function runTrainJob(
     const failed =
       run ??
       (await store
-        .createRun({ name: options.runName ?? spec.name, kind: 'train', params: { experiment: spec.name, specDir: baseDir } })
+        .createRun({
+          name: options.runName ?? spec.name,
+          kind: 'train',
+          params: { experiment: spec.name, specDir: baseDir },
+        })
         .catch(() => undefined));
-    if (failed) await store.finishRun(failed.id, 'failed', `${err.code}: ${err.message}`).catch(() => undefined);
+    if (failed)
+      await store.finishRun(failed.id, 'failed', `${err.code}: ${err.message}`).catch(() => undefined);
     throw err;
   } finally {
     if (ownsStore) await store.close();
@@ -233,12 +275,22 @@ function defaultMetrics(ds: Dataset): TrainMetricName[] {
 function checkLossFitsTask(loss: LossName, ds: Dataset): void {
   const classification = ds.target.kind === 'classification';
   if (classification && (loss === 'meanSquaredError' || loss === 'meanAbsoluteError')) {
-    throw new ModelautoError('INVALID_SPEC', `train.loss: ${loss} is a regression loss but data.task is classification`);
+    throw new ModelautoError(
+      'INVALID_SPEC',
+      `train.loss: ${loss} is a regression loss but data.task is classification`,
+    );
   }
   if (!classification && !(loss === 'meanSquaredError' || loss === 'meanAbsoluteError')) {
-    throw new ModelautoError('INVALID_SPEC', `train.loss: ${loss} is a classification loss but data.task is regression`);
+    throw new ModelautoError(
+      'INVALID_SPEC',
+      `train.loss: ${loss} is a classification loss but data.task is regression`,
+    );
   }
-  if (loss === 'binaryCrossentropy' && ds.target.kind === 'classification' && ds.target.classes.length !== 2) {
+  if (
+    loss === 'binaryCrossentropy' &&
+    ds.target.kind === 'classification' &&
+    ds.target.classes.length !== 2
+  ) {
     throw new ModelautoError(
       'INVALID_SPEC',
       `train.loss: binaryCrossentropy needs exactly 2 classes, the data has ${ds.target.classes.length}`,
@@ -247,7 +299,12 @@ function checkLossFitsTask(loss: LossName, ds: Dataset): void {
 }
 
 /** The last layer must produce what the loss compares against; say so before training, not after. */
-function checkOutputFitsTarget(model: tf.LayersModel, ds: Dataset, loss: LossName, spec?: ExperimentSpec): void {
+function checkOutputFitsTarget(
+  model: tf.LayersModel,
+  ds: Dataset,
+  loss: LossName,
+  spec?: ExperimentSpec,
+): void {
   const out = model.outputs[0]?.shape ?? [];
   const t = ds.target;
   const expectedUnits = t.kind === 'classification' && loss !== 'binaryCrossentropy' ? t.classes.length : 1;

@@ -50,7 +50,10 @@ export class EarlyStopping extends BaseCallback {
     super();
     const r = EarlyStoppingSpecSchema.safeParse(options);
     if (!r.success) {
-      throw new ModelautoError('INVALID_SPEC', `earlyStopping: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new ModelautoError(
+        'INVALID_SPEC',
+        `earlyStopping: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     }
     this.options = r.data;
   }

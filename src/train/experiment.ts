@@ -43,9 +43,13 @@ export function loadExperimentSpec(file: string): ExperimentSpec {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ModelautoError('NOT_FOUND', `cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, {
-      cause: e,
-    });
+    throw new ModelautoError(
+      'NOT_FOUND',
+      `cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      {
+        cause: e,
+      },
+    );
   }
   if (!['.yaml', '.yml', '.json'].includes(extname(file).toLowerCase())) {
     throw new ModelautoError('USAGE', `${file}: expected a .yaml, .yml or .json spec file`);
@@ -85,4 +89,3 @@ function lineOf(doc: Document, lines: LineCounter, path: readonly PropertyKey[])
   }
   return undefined;
 }
-

@@ -7,7 +7,10 @@ import { LrScheduleSchema } from './schedules.js';
 import { LOSSES, TRAIN_METRICS } from './trainer.js';
 
 const POSITIVE_INT = 'expected positive integer';
-const positiveInt = z.number({ error: POSITIVE_INT }).int({ error: POSITIVE_INT }).positive({ error: POSITIVE_INT });
+const positiveInt = z
+  .number({ error: POSITIVE_INT })
+  .int({ error: POSITIVE_INT })
+  .positive({ error: POSITIVE_INT });
 
 export const TensorBoardSpecSchema = z.preprocess(
   (v) => (v === true ? {} : v),
@@ -24,7 +27,13 @@ export const TrainSpecSchema = z.strictObject({
   batchSize: positiveInt.default(32),
   shuffle: z.boolean().default(true),
   seed: z.number().int().nonnegative().default(42),
-  optimizer: OptimizerFieldSchema.default({ type: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }),
+  optimizer: OptimizerFieldSchema.default({
+    type: 'adam',
+    learningRate: 0.001,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-7,
+  }),
   /** Defaults from the task: categoricalCrossentropy for classification, meanSquaredError for regression. */
   loss: z.enum(LOSSES).optional(),
   /** Defaults from the task: accuracy for classification, mae for regression. */

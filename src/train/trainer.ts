@@ -70,15 +70,27 @@ export function checkTensorData(d: TensorData, what: string): void {
   const dx = rowSize(d.xShape);
   const dy = rowSize(d.yShape);
   if (d.x.length !== d.n * dx) {
-    throw new ModelautoError('INVALID_ARGUMENT', `${what}.x: expected ${d.n}×${dx} values, got ${d.x.length}`);
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      `${what}.x: expected ${d.n}×${dx} values, got ${d.x.length}`,
+    );
   }
   if (d.y.length !== d.n * dy) {
-    throw new ModelautoError('INVALID_ARGUMENT', `${what}.y: expected ${d.n}×${dy} values, got ${d.y.length}`);
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      `${what}.y: expected ${d.n}×${dy} values, got ${d.y.length}`,
+    );
   }
 }
 
 /** Copies the rows `idx[from..to)` of a flat matrix into a new tensor of shape [to-from, ...shape]. */
-function gatherRows(src: Float32Array, shape: number[], idx: Int32Array, from: number, to: number): tf.Tensor {
+function gatherRows(
+  src: Float32Array,
+  shape: number[],
+  idx: Int32Array,
+  from: number,
+  to: number,
+): tf.Tensor {
   const d = rowSize(shape);
   const out = new Float32Array((to - from) * d);
   for (let i = from; i < to; i++) {
@@ -101,7 +113,10 @@ export async function fit(model: tf.LayersModel, train: TensorData, options: Fit
     throw new ModelautoError('INVALID_ARGUMENT', `epochs: expected positive integer, got ${options.epochs}`);
   }
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
-    throw new ModelautoError('INVALID_ARGUMENT', `batchSize: expected positive integer, got ${options.batchSize}`);
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      `batchSize: expected positive integer, got ${options.batchSize}`,
+    );
   }
 
   const metrics = options.metrics ?? [];
@@ -109,7 +124,8 @@ export async function fit(model: tf.LayersModel, train: TensorData, options: Fit
     if (!options.optimizer || !options.loss) {
       throw new ModelautoError('INVALID_ARGUMENT', 'optimizer and loss must be given together');
     }
-    const optimizer = options.optimizer instanceof tf.Optimizer ? options.optimizer : createOptimizer(options.optimizer);
+    const optimizer =
+      options.optimizer instanceof tf.Optimizer ? options.optimizer : createOptimizer(options.optimizer);
     model.compile({ optimizer, loss: options.loss, metrics: [...metrics] });
   } else if (!model.optimizer) {
     throw new ModelautoError('INVALID_ARGUMENT', 'the model is not compiled: give optimizer and loss');
@@ -118,7 +134,10 @@ export async function fit(model: tf.LayersModel, train: TensorData, options: Fit
   // tfjs names 'accuracy' as 'acc' in its logs; report every metric under the name the user asked for.
   const logNames = ['loss', ...metrics];
   if (model.metricsNames.length !== logNames.length && metrics.length > 0) {
-    throw new ModelautoError('INTERNAL', `unexpected metric names from tfjs: ${model.metricsNames.join(', ')}`);
+    throw new ModelautoError(
+      'INTERNAL',
+      `unexpected metric names from tfjs: ${model.metricsNames.join(', ')}`,
+    );
   }
   const names = metrics.length > 0 ? logNames : model.metricsNames;
 
@@ -166,7 +185,11 @@ export async function fit(model: tf.LayersModel, train: TensorData, options: Fit
       let lr = initialLr;
       for (let batch = 0; batch < stepsPerEpoch; batch++) {
         if (options.lrSchedule) {
-          lr = scheduledLearningRate(options.lrSchedule, initialLr, { step: ctx.globalStep, epoch, totalSteps });
+          lr = scheduledLearningRate(options.lrSchedule, initialLr, {
+            step: ctx.globalStep,
+            epoch,
+            totalSteps,
+          });
           setLearningRate(optimizer, lr);
         }
         const from = batch * batchSize;

@@ -16,7 +16,11 @@ function specError(input: unknown): string {
 describe('model spec validation', () => {
   it('names the path and what was expected', () => {
     const msg = specError({
-      layers: [{ type: 'dense', units: 8 }, { type: 'dropout', rate: 0.5 }, { type: 'dense', units: -3 }],
+      layers: [
+        { type: 'dense', units: 8 },
+        { type: 'dropout', rate: 0.5 },
+        { type: 'dense', units: -3 },
+      ],
     });
     expect(msg).toContain('model.layers[2].units: expected positive integer');
   });
@@ -42,7 +46,12 @@ describe('model spec validation', () => {
 
   it('fills Keras defaults', () => {
     const spec = parseModelSpec({ layers: [{ type: 'conv2d', filters: 4, kernelSize: 3 }] });
-    expect(spec.layers[0]).toMatchObject({ strides: 1, padding: 'valid', activation: 'linear', useBias: true });
+    expect(spec.layers[0]).toMatchObject({
+      strides: 1,
+      padding: 'valid',
+      activation: 'linear',
+      useBias: true,
+    });
   });
 });
 
@@ -53,7 +62,14 @@ describe('buildModel', () => {
         seed: 1,
         layers: [
           { type: 'reshape', targetShape: [8, 8, 1] },
-          { type: 'conv2d', filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelRegularizer: { l2: 0.01 } },
+          {
+            type: 'conv2d',
+            filters: 4,
+            kernelSize: 3,
+            padding: 'same',
+            activation: 'relu',
+            kernelRegularizer: { l2: 0.01 },
+          },
           { type: 'batchNormalization' },
           { type: 'depthwiseConv2d', kernelSize: [3, 3], depthMultiplier: 2 },
           { type: 'maxPooling2d', poolSize: 2 },
@@ -72,7 +88,13 @@ describe('buildModel', () => {
 
   it('builds an embedding model', () => {
     const model = buildModel(
-      { layers: [{ type: 'embedding', inputDim: 10, outputDim: 4 }, { type: 'flatten' }, { type: 'dense', units: 1 }] },
+      {
+        layers: [
+          { type: 'embedding', inputDim: 10, outputDim: 4 },
+          { type: 'flatten' },
+          { type: 'dense', units: 1 },
+        ],
+      },
       { inputShape: [5] },
     );
     expect(model.outputs[0]?.shape).toEqual([null, 1]);
@@ -80,9 +102,15 @@ describe('buildModel', () => {
 
   it('is reproducible with a seed', () => {
     const spec = { seed: 5, layers: [{ type: 'dense' as const, units: 4 }] };
-    const a = buildModel(spec, { inputShape: [3] }).getWeights()[0]!.dataSync();
-    const b = buildModel(spec, { inputShape: [3] }).getWeights()[0]!.dataSync();
-    const c = buildModel({ ...spec, seed: 6 }, { inputShape: [3] }).getWeights()[0]!.dataSync();
+    const a = buildModel(spec, { inputShape: [3] })
+      .getWeights()[0]!
+      .dataSync();
+    const b = buildModel(spec, { inputShape: [3] })
+      .getWeights()[0]!
+      .dataSync();
+    const c = buildModel({ ...spec, seed: 6 }, { inputShape: [3] })
+      .getWeights()[0]!
+      .dataSync();
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from(c));
   });
@@ -94,8 +122,8 @@ describe('buildModel', () => {
   });
 
   it('refuses a spec input shape that contradicts the data', () => {
-    expect(() => buildModel({ inputShape: [4], layers: [{ type: 'dense', units: 1 }] }, { inputShape: [5] })).toThrow(
-      /does not match/,
-    );
+    expect(() =>
+      buildModel({ inputShape: [4], layers: [{ type: 'dense', units: 1 }] }, { inputShape: [5] }),
+    ).toThrow(/does not match/);
   });
 });

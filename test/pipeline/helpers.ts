@@ -26,5 +26,10 @@ export const IRIS_SPEC = {
       { type: 'dense' as const, units: 3, activation: 'softmax' as const },
     ],
   },
-  train: { epochs: 40, batchSize: 16, optimizer: { type: 'adam' as const, learningRate: 0.02 }, metrics: ['accuracy' as const] },
+  train: {
+    epochs: 40,
+    batchSize: 16,
+    optimizer: { type: 'adam' as const, learningRate: 0.02 },
+    metrics: ['accuracy' as const],
+  },
 };

@@ -15,7 +15,10 @@ const { store, dir } = await tempStore();
 
 describe('runTrainJob', () => {
   it('trains iris end to end and records params, metrics per epoch, artifacts and the test evaluation', async () => {
-    const r = await runTrainJob({ ...IRIS_SPEC, train: { ...IRIS_SPEC.train, tensorboard: true } }, { store });
+    const r = await runTrainJob(
+      { ...IRIS_SPEC, train: { ...IRIS_SPEC.train, tensorboard: true } },
+      { store },
+    );
     expect(r.run.status).toBe('finished');
     expect(r.sizes).toEqual({ train: 90, validation: 30, test: 30 });
     expect(r.test?.scalars['accuracy']).toBeGreaterThan(0.85);
@@ -35,12 +38,16 @@ describe('runTrainJob', () => {
 
     // TensorBoard: one epoch_loss point per epoch, steps 1..40, values equal to the recorded metrics.
     const [trainFile] = listEventFiles(join(r.runDir, 'tensorboard', 'train'));
-    const scalars = readEventFile(trainFile!).flatMap((e) => (e.summary?.value ?? []).map((v) => ({ step: e.step, ...v })));
+    const scalars = readEventFile(trainFile!).flatMap((e) =>
+      (e.summary?.value ?? []).map((v) => ({ step: e.step, ...v })),
+    );
     const tbLoss = scalars.filter((s) => s.tag === 'epoch_loss');
     expect(tbLoss.map((s) => s.step)).toEqual(losses.map((p) => p.step));
     tbLoss.forEach((s, i) => expect(s.simpleValue).toBeCloseTo(losses[i]!.value, 5));
     const [valFile] = listEventFiles(join(r.runDir, 'tensorboard', 'val'));
-    expect(readEventFile(valFile!).some((e) => e.summary?.value.some((v) => v.tag === 'epoch_accuracy'))).toBe(true);
+    expect(
+      readEventFile(valFile!).some((e) => e.summary?.value.some((v) => v.tag === 'epoch_accuracy')),
+    ).toBe(true);
 
     // The stored bundle predicts exactly what the trained model predicted.
     const bundle = await loadBundle(store, r.run.id);
@@ -54,7 +61,10 @@ describe('runTrainJob', () => {
     expect(ev.run.parentRunId).toBe(r.run.id);
     expect(ev.evaluation.scalars['accuracy']).toBeCloseTo(r.test!.scalars['accuracy']!, 10);
     expect(ev.evaluation.confusionMatrix).toEqual(r.test!.confusionMatrix);
-    expect((await store.getRun(ev.run.id)).metrics['f1_macro']?.value).toBeCloseTo(r.test!.scalars['f1_macro']!, 10);
+    expect((await store.getRun(ev.run.id)).metrics['f1_macro']?.value).toBeCloseTo(
+      r.test!.scalars['f1_macro']!,
+      10,
+    );
   });
 
   it('trains the CSV example with categorical columns and evaluates a new file', async () => {
@@ -75,13 +85,23 @@ describe('runTrainJob', () => {
   });
 
   it('trains a model built in code on an in-memory data set', async () => {
-    const x = Array.from({ length: 60 }, (_, i) => [i % 2 ? 1 + (i % 7) / 10 : -1 - (i % 5) / 10, (i % 3) / 3]);
+    const x = Array.from({ length: 60 }, (_, i) => [
+      i % 2 ? 1 + (i % 7) / 10 : -1 - (i % 5) / 10,
+      (i % 3) / 3,
+    ]);
     const y = x.map((r) => (r[0]! > 0 ? 'pos' : 'neg'));
     const model = tf.sequential({
-      layers: [tf.layers.dense({ inputShape: [2], units: 4, activation: 'relu' }), tf.layers.dense({ units: 2, activation: 'softmax' })],
+      layers: [
+        tf.layers.dense({ inputShape: [2], units: 4, activation: 'relu' }),
+        tf.layers.dense({ units: 2, activation: 'softmax' }),
+      ],
     });
     const r = await runTrainJob(
-      { name: 'in-code', data: { source: 'iris', split: { validation: 0.2, test: 0.2 } }, train: { epochs: 30, optimizer: { type: 'adam', learningRate: 0.05 } } },
+      {
+        name: 'in-code',
+        data: { source: 'iris', split: { validation: 0.2, test: 0.2 } },
+        train: { epochs: 30, optimizer: { type: 'adam', learningRate: 0.05 } },
+      },
       { store, model, dataset: fromArrays({ x, y, name: 'toy' }) },
     );
     expect(r.run.status).toBe('finished');
@@ -102,10 +122,15 @@ describe('runTrainJob', () => {
   });
 
   it('records a model that does not fit the data as a failed run naming the layer', async () => {
-    const bad = { ...IRIS_SPEC, model: { layers: [{ type: 'dense' as const, units: 4, activation: 'softmax' as const }] } };
+    const bad = {
+      ...IRIS_SPEC,
+      model: { layers: [{ type: 'dense' as const, units: 4, activation: 'softmax' as const }] },
+    };
     const err = await runTrainJob(bad, { store }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelautoError);
-    expect((err as ModelautoError).message).toMatch(/model\.layers\[0\]: the model outputs shape \[batch, 4\] .* needs \[batch, 3\]/);
+    expect((err as ModelautoError).message).toMatch(
+      /model\.layers\[0\]: the model outputs shape \[batch, 4\] .* needs \[batch, 3\]/,
+    );
     const [last] = await store.listRuns({ limit: 1 });
     expect(last?.status).toBe('failed');
   });

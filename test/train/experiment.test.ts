@@ -40,7 +40,12 @@ describe('loadExperimentSpec', () => {
       expect(spec.train.seed).toBe(42);
     }
     const spec = loadExperimentSpec(write('ok.yaml', VALID));
-    expect(spec.train).toMatchObject({ epochs: 2, batchSize: 32, shuffle: true, optimizer: { type: 'adam', learningRate: 0.001 } });
+    expect(spec.train).toMatchObject({
+      epochs: 2,
+      batchSize: 32,
+      shuffle: true,
+      optimizer: { type: 'adam', learningRate: 0.001 },
+    });
   });
 
   it('points at the file and line of a bad field, with its path', () => {

@@ -17,7 +17,20 @@ export function blobs(n: number, seed = 1): TensorData {
 
 export function smallModel(seed = 1): tf.Sequential {
   const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
-  m.add(tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }));
+  m.add(
+    tf.layers.dense({
+      inputShape: [4],
+      units: 8,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    }),
+  );
+  m.add(
+    tf.layers.dense({
+      units: 2,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    }),
+  );
   return m;
 }

@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { AdamWOptimizer, createOptimizer, OptimizerSpecSchema, getLearningRate, setLearningRate } from '../../src/train/optimizers.js';
+import {
+  AdamWOptimizer,
+  createOptimizer,
+  OptimizerSpecSchema,
+  getLearningRate,
+  setLearningRate,
+} from '../../src/train/optimizers.js';
 import { LrScheduleSchema, scheduledLearningRate } from '../../src/train/schedules.js';
 
 const at = (spec: unknown, step: number, epoch = 0, totalSteps = 100) =>
@@ -15,8 +21,12 @@ describe('learning-rate schedules', () => {
   });
 
   it('exponential decay (Keras ExponentialDecay), smooth and staircase', () => {
-    expect(at({ type: 'exponential', decaySteps: 10, decayRate: 0.5 }, 5)).toBeCloseTo(0.1 * Math.pow(0.5, 0.5));
-    expect(at({ type: 'exponential', decaySteps: 10, decayRate: 0.5, staircase: true }, 15)).toBeCloseTo(0.05);
+    expect(at({ type: 'exponential', decaySteps: 10, decayRate: 0.5 }, 5)).toBeCloseTo(
+      0.1 * Math.pow(0.5, 0.5),
+    );
+    expect(at({ type: 'exponential', decaySteps: 10, decayRate: 0.5, staircase: true }, 15)).toBeCloseTo(
+      0.05,
+    );
   });
 
   it('cosine decay (Keras CosineDecay) with alpha, over the whole run by default', () => {

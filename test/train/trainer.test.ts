@@ -140,7 +140,12 @@ describe('fit', () => {
   it('rejects inconsistent data with a clear message', async () => {
     const bad = { ...blobs(4), n: 5 };
     await expect(
-      fit(smallModel(), bad, { epochs: 1, batchSize: 2, optimizer: { type: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, loss: 'categoricalCrossentropy' }),
+      fit(smallModel(), bad, {
+        epochs: 1,
+        batchSize: 2,
+        optimizer: { type: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+        loss: 'categoricalCrossentropy',
+      }),
     ).rejects.toThrow(/train\.x: expected 5×4 values, got 16/);
   });
 });

@@ -7,7 +7,7 @@ import { withInterrupt } from '../interrupt.js';
 export function registerQuickstart(program: Command): void {
   program
     .command('quickstart')
-    .description("the main job (npm start): train the seed MLP on MNIST, evaluate it, record the run")
+    .description('the main job (npm start): train the seed MLP on MNIST, evaluate it, record the run')
     .option('--no-progress', 'no progress bar or epoch lines on stderr')
     .action(async (opts, cmd: Command) => {
       const g = globals(cmd);

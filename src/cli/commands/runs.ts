@@ -10,11 +10,21 @@ export function registerRuns(program: Command): void {
     .command('list')
     .description('list runs, newest first')
     .option('--kind <kind>', 'only runs of this kind (train, evaluate, ...)')
-    .option('--status <status>', `only runs with this status: ${RUN_STATUSES.join(', ')}`, oneOf('--status', RUN_STATUSES))
+    .option(
+      '--status <status>',
+      `only runs with this status: ${RUN_STATUSES.join(', ')}`,
+      oneOf('--status', RUN_STATUSES),
+    )
     .option('--name <name>', 'only runs with this name')
     .option('--limit <n>', 'at most n runs (default 20)', positiveInt('--limit'), 20)
     .action(async (opts, cmd: Command) => {
-      const rows = await listRuns({ store: globals(cmd).store, kind: opts.kind, status: opts.status, name: opts.name, limit: opts.limit });
+      const rows = await listRuns({
+        store: globals(cmd).store,
+        kind: opts.kind,
+        status: opts.status,
+        name: opts.name,
+        limit: opts.limit,
+      });
       output(cmd, rows, () => formatRunList(rows));
     });
   runs

@@ -12,7 +12,11 @@ export function registerTrain(program: Command): void {
     .argument('<spec>', 'experiment spec file, e.g. examples/iris.yaml')
     .option('--epochs <n>', 'override train.epochs', positiveInt('--epochs'))
     .option('--batch-size <n>', 'override train.batchSize', positiveInt('--batch-size'))
-    .option('--limit <n>', 'use only the first n rows of the training data (quick tries)', positiveInt('--limit'))
+    .option(
+      '--limit <n>',
+      'use only the first n rows of the training data (quick tries)',
+      positiveInt('--limit'),
+    )
     .option('--backend <name>', `compute backend: ${BACKENDS.join(', ')}`, oneOf('--backend', BACKENDS))
     .option('--name <name>', 'run name (default: the spec name)')
     .option('--no-progress', 'no progress bar or epoch lines on stderr')

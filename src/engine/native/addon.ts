@@ -31,9 +31,35 @@ export interface NativeAddon {
     bias: Float32Array | null,
     prelu: Float32Array | null,
   ): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, params: Float64Array): void;
+  compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array, params: Float64Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
+  addN(inputs: Float32Array[], out: Float32Array): void;
+  select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
+  eluGrad(dy: Float32Array, y: Float32Array, out: Float32Array): void;
+  reduce(op: number, x: Float32Array, out: Float32Array | Int32Array, outer: number, reduced: number, inner: number): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number, log: boolean): void;
+  transpose(x: Words, out: Words, params: Float64Array): void;
+  /** False (nothing written) when an index is out of range. */
+  gather(x: Words, indices: Int32Array, out: Words, params: Float64Array): boolean;
 }
 
-const REQUIRED: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setForcePortable', 'matmul'];
+const REQUIRED: readonly (keyof NativeAddon)[] = [
+  'info',
+  'setThreads',
+  'setForcePortable',
+  'matmul',
+  'binary',
+  'compare',
+  'unary',
+  'addN',
+  'select',
+  'eluGrad',
+  'reduce',
+  'softmax',
+  'transpose',
+  'gather',
+];
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
 

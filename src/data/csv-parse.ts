@@ -17,9 +17,12 @@ const LF = 0x0a;
  */
 export function parseCsv(text: string, file: string, delimiter = ','): CsvRecord[] {
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
-    throw dataError(`invalid delimiter ${JSON.stringify(delimiter)}: expected one character other than a quote or line break`, {
-      file,
-    });
+    throw dataError(
+      `invalid delimiter ${JSON.stringify(delimiter)}: expected one character other than a quote or line break`,
+      {
+        file,
+      },
+    );
   }
   const delim = delimiter.charCodeAt(0);
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

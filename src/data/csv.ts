@@ -27,7 +27,11 @@ export function csvToDataset(text: string, file: string, options: CsvLoadOptions
   const seen = new Map<string, number>();
   header.forEach((name, j) => {
     if (name === '') {
-      throw dataError(`header field ${j + 1} is empty: every column needs a name`, { file, line: first.line, column: j + 1 });
+      throw dataError(`header field ${j + 1} is empty: every column needs a name`, {
+        file,
+        line: first.line,
+        column: j + 1,
+      });
     }
     const prev = seen.get(name);
     if (prev !== undefined) {
@@ -39,7 +43,8 @@ export function csvToDataset(text: string, file: string, options: CsvLoadOptions
     }
     seen.set(name, j);
   });
-  if (records.length === 1) throw dataError('header only: the file has no data rows', { file, line: first.line });
+  if (records.length === 1)
+    throw dataError('header only: the file has no data rows', { file, line: first.line });
 
   const rows: RawTable['rows'] = new Array(records.length - 1);
   for (let r = 1; r < records.length; r++) {

@@ -24,8 +24,13 @@ function writeDataset(h: Hash, ds: Dataset): void {
     format: 'modelauto-dataset/1',
     n: ds.n,
     features:
-      f.kind === 'tensor' ? { kind: f.kind, shape: f.shape } : { kind: f.kind, columns: f.columns.map((c) => [c.name, c.kind]) },
-    target: t.kind === 'classification' ? { kind: t.kind, name: t.name, classes: t.classes } : { kind: t.kind, name: t.name },
+      f.kind === 'tensor'
+        ? { kind: f.kind, shape: f.shape }
+        : { kind: f.kind, columns: f.columns.map((c) => [c.name, c.kind]) },
+    target:
+      t.kind === 'classification'
+        ? { kind: t.kind, name: t.name, classes: t.classes }
+        : { kind: t.kind, name: t.name },
   };
   h.update(JSON.stringify(header) + '\n');
   if (f.kind === 'tensor') {

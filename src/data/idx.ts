@@ -30,7 +30,10 @@ const DTYPES: Record<number, { name: string; size: number }> = {
 export function parseIdx(buffer: Uint8Array, file: string): IdxArray {
   if (buffer.length < 4 || buffer[0] !== 0 || buffer[1] !== 0) {
     const got = Array.from(buffer.subarray(0, 4), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
-    throw dataError(`bad magic number: expected an IDX header starting with 0x00 0x00, found ${got || 'nothing'}`, { file });
+    throw dataError(
+      `bad magic number: expected an IDX header starting with 0x00 0x00, found ${got || 'nothing'}`,
+      { file },
+    );
   }
   const dtype = buffer[2] as number;
   const type = DTYPES[dtype];
@@ -44,7 +47,10 @@ export function parseIdx(buffer: Uint8Array, file: string): IdxArray {
   if (ndims === 0) throw dataError('IDX header declares 0 dimensions', { file });
   const headerBytes = 4 + 4 * ndims;
   if (buffer.length < headerBytes) {
-    throw dataError(`truncated header: expected ${headerBytes} bytes for ${ndims} dimensions, found ${buffer.length}`, { file });
+    throw dataError(
+      `truncated header: expected ${headerBytes} bytes for ${ndims} dimensions, found ${buffer.length}`,
+      { file },
+    );
   }
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const shape = Array.from({ length: ndims }, (_, d) => view.getUint32(4 + 4 * d, false));
@@ -90,7 +96,11 @@ export interface IdxLoadOptions {
  * non-uint8 images are converted to float32. Labels must be integers; the classes are the label values
  * present, in numeric order.
  */
-export async function loadIdx(imagesPath: string, labelsPath: string, options: IdxLoadOptions = {}): Promise<Dataset> {
+export async function loadIdx(
+  imagesPath: string,
+  labelsPath: string,
+  options: IdxLoadOptions = {},
+): Promise<Dataset> {
   const [images, labels] = await Promise.all([readIdxFile(imagesPath), readIdxFile(labelsPath)]);
   return idxToDataset(images, labels, { images: imagesPath, labels: labelsPath }, options);
 }
@@ -102,20 +112,31 @@ export function idxToDataset(
   options: IdxLoadOptions = {},
 ): Dataset {
   if (images.shape.length < 2) {
-    throw dataError(`expected images with at least 2 dimensions (items, ...), found shape [${images.shape.join(', ')}]`, {
-      file: files.images,
-    });
+    throw dataError(
+      `expected images with at least 2 dimensions (items, ...), found shape [${images.shape.join(', ')}]`,
+      {
+        file: files.images,
+      },
+    );
   }
   if (labels.shape.length !== 1) {
-    throw dataError(`expected a 1-dimensional labels file, found shape [${labels.shape.join(', ')}]`, { file: files.labels });
-  }
-  const isFloat = labels.dtype === 0x0d || labels.dtype === 0x0e;
-  if (isFloat) throw dataError('labels must have an integer IDX type (uint8, int8, int16 or int32)', { file: files.labels });
-  const n = images.shape[0] as number;
-  if (labels.shape[0] !== n) {
-    throw dataError(`image/label count mismatch: ${files.images} has ${n} images, ${files.labels} has ${labels.shape[0]} labels`, {
+    throw dataError(`expected a 1-dimensional labels file, found shape [${labels.shape.join(', ')}]`, {
       file: files.labels,
     });
+  }
+  const isFloat = labels.dtype === 0x0d || labels.dtype === 0x0e;
+  if (isFloat)
+    throw dataError('labels must have an integer IDX type (uint8, int8, int16 or int32)', {
+      file: files.labels,
+    });
+  const n = images.shape[0] as number;
+  if (labels.shape[0] !== n) {
+    throw dataError(
+      `image/label count mismatch: ${files.images} has ${n} images, ${files.labels} has ${labels.shape[0]} labels`,
+      {
+        file: files.labels,
+      },
+    );
   }
   if (n === 0) throw dataError('the images file holds no items', { file: files.images });
 

@@ -23,8 +23,22 @@ export {
 export { loadCsv, csvToDataset, type CsvLoadOptions } from './csv.js';
 export { parseCsv, type CsvRecord } from './csv-parse.js';
 export { loadJsonl, jsonlToDataset, type JsonlLoadOptions } from './jsonl.js';
-export { loadIdx, parseIdx, readIdxFile, idxToDataset, type IdxArray, type IdxData, type IdxLoadOptions } from './idx.js';
-export { loadBuiltin, isBuiltinName, mnistDataDir, IRIS_FEATURES, type BuiltinLoadOptions } from './builtin.js';
+export {
+  loadIdx,
+  parseIdx,
+  readIdxFile,
+  idxToDataset,
+  type IdxArray,
+  type IdxData,
+  type IdxLoadOptions,
+} from './idx.js';
+export {
+  loadBuiltin,
+  isBuiltinName,
+  mnistDataDir,
+  IRIS_FEATURES,
+  type BuiltinLoadOptions,
+} from './builtin.js';
 export { fromArrays, fromTensors, type FromArraysInput, type FromTensorsOptions } from './memory.js';
 export { loadDataset, type LoadDatasetOptions } from './load.js';
 export { subsetDataset, headDataset, splitDataset, itemSize, type DatasetSplits } from './split.js';

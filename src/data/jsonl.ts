@@ -55,11 +55,14 @@ export function jsonlToDataset(text: string, file: string, options: JsonlLoadOpt
         );
       }
       if (typeof v === 'object' && v !== null) {
-        throw dataError(`nested ${Array.isArray(v) ? 'array' : 'object'} values are not supported; expected a number, string, boolean or null`, {
-          file,
-          line,
-          column: key,
-        });
+        throw dataError(
+          `nested ${Array.isArray(v) ? 'array' : 'object'} values are not supported; expected a number, string, boolean or null`,
+          {
+            file,
+            line,
+            column: key,
+          },
+        );
       }
       cells[j] = v as Cell;
     }

@@ -1,11 +1,6 @@
 import { ModelautoError } from '../core/errors.js';
 import type { PreprocessSpec } from './spec.js';
-import type {
-  ColumnState,
-  NumericScaling,
-  PixelScaling,
-  TargetState,
-} from './preprocess-state.js';
+import type { ColumnState, NumericScaling, PixelScaling, TargetState } from './preprocess-state.js';
 import type { CategoricalColumn, Dataset, NumericColumn, Target, TensorFeatures } from './types.js';
 
 function noValues(ds: Dataset, column: string, what: string): ModelautoError {
@@ -28,7 +23,8 @@ export function fitNumericColumn(ds: Dataset, col: NumericColumn, config: Prepro
     fill = strategy === 'mean' ? mean(present) : median(present);
   }
   // like a scikit-learn Pipeline(SimpleImputer, scaler): scaling statistics see the imputed column
-  const imputed = present.length === col.values.length ? col.values : col.values.map((v) => (Number.isNaN(v) ? fill : v));
+  const imputed =
+    present.length === col.values.length ? col.values : col.values.map((v) => (Number.isNaN(v) ? fill : v));
   return { name: col.name, kind: 'numeric', fill, scaling: fitScaling(imputed, config.numeric) };
 }
 
@@ -52,7 +48,11 @@ function fitScaling(values: Float64Array, method: PreprocessSpec['numeric']): Nu
   }
 }
 
-export function fitCategoricalColumn(ds: Dataset, col: CategoricalColumn, config: PreprocessSpec): ColumnState {
+export function fitCategoricalColumn(
+  ds: Dataset,
+  col: CategoricalColumn,
+  config: PreprocessSpec,
+): ColumnState {
   const counts = new Map<string, number>();
   let missing = 0;
   for (const v of col.values) {
@@ -89,7 +89,9 @@ export function fitPixels(f: TensorFeatures, method: PreprocessSpec['pixels']): 
 }
 
 export function targetState(t: Target): TargetState {
-  return t.kind === 'classification' ? { kind: t.kind, name: t.name, classes: [...t.classes] } : { kind: t.kind, name: t.name };
+  return t.kind === 'classification'
+    ? { kind: t.kind, name: t.name, classes: [...t.classes] }
+    : { kind: t.kind, name: t.name };
 }
 
 function mean(values: ArrayLike<number>): number {
@@ -111,5 +113,7 @@ function populationStd(values: ArrayLike<number>, m: number): number {
 function median(values: Float64Array): number {
   const sorted = Float64Array.from(values).sort();
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }

@@ -6,7 +6,11 @@ export const PREPROCESSOR_STATE_VERSION = 1;
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
 
 export const NumericScalingSchema = z.discriminatedUnion('method', [
-  z.strictObject({ method: z.literal('standardize'), mean: finite, std: finite.refine((v) => v >= 0, 'expected std >= 0') }),
+  z.strictObject({
+    method: z.literal('standardize'),
+    mean: finite,
+    std: finite.refine((v) => v >= 0, 'expected std >= 0'),
+  }),
   z.strictObject({ method: z.literal('minmax'), min: finite, max: finite }),
   z.strictObject({ method: z.literal('none') }),
 ]);
@@ -31,14 +35,25 @@ export const ColumnStateSchema = z.discriminatedUnion('kind', [
 export type ColumnState = z.infer<typeof ColumnStateSchema>;
 
 export const TargetStateSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('classification'), name: z.string(), classes: z.array(z.string()).min(1) }),
+  z.strictObject({
+    kind: z.literal('classification'),
+    name: z.string(),
+    classes: z.array(z.string()).min(1),
+  }),
   z.strictObject({ kind: z.literal('regression'), name: z.string() }),
 ]);
 export type TargetState = z.infer<typeof TargetStateSchema>;
 
 export const PixelScalingSchema = z.discriminatedUnion('method', [
-  z.strictObject({ method: z.literal('scale'), divisor: finite.refine((v) => v > 0, 'expected a positive divisor') }),
-  z.strictObject({ method: z.literal('standardize'), mean: finite, std: finite.refine((v) => v >= 0, 'expected std >= 0') }),
+  z.strictObject({
+    method: z.literal('scale'),
+    divisor: finite.refine((v) => v > 0, 'expected a positive divisor'),
+  }),
+  z.strictObject({
+    method: z.literal('standardize'),
+    mean: finite,
+    std: finite.refine((v) => v >= 0, 'expected std >= 0'),
+  }),
   z.strictObject({ method: z.literal('none') }),
 ]);
 export type PixelScaling = z.infer<typeof PixelScalingSchema>;

@@ -11,7 +11,12 @@ import {
   type TargetState,
   type TensorPreprocessorState,
 } from './preprocess-state.js';
-import { DEFAULT_MISSING_VALUES, PreprocessSpecSchema, type MissingPolicy, type PreprocessSpecInput } from './spec.js';
+import {
+  DEFAULT_MISSING_VALUES,
+  PreprocessSpecSchema,
+  type MissingPolicy,
+  type PreprocessSpecInput,
+} from './spec.js';
 import { itemSize } from './split.js';
 import type { Column, Dataset } from './types.js';
 import { categoryText, listNames, quote, readCell, type Cell } from './values.js';
@@ -46,7 +51,11 @@ function invalid(message: string, location: { column?: string; path?: string } =
  * Fits feature preprocessing on the training split only (statistics from validation or test rows would leak
  * into the model). The result is saved with the model so that prediction applies the same transform.
  */
-export function fitPreprocessor(train: Dataset, config: PreprocessSpecInput = {}, options: FitPreprocessorOptions = {}): Preprocessor {
+export function fitPreprocessor(
+  train: Dataset,
+  config: PreprocessSpecInput = {},
+  options: FitPreprocessorOptions = {},
+): Preprocessor {
   const parsed = PreprocessSpecSchema.safeParse(config);
   if (!parsed.success) throw new ModelautoError('INVALID_SPEC', formatZodError(parsed.error, 'preprocess'));
   const spec = parsed.data;
@@ -54,13 +63,21 @@ export function fitPreprocessor(train: Dataset, config: PreprocessSpecInput = {}
   const target = targetState(train.target);
   const f = train.features;
   if (f.kind === 'tensor') {
-    return new Preprocessor({ version: PREPROCESSOR_STATE_VERSION, kind: 'tensor', shape: [...f.shape], pixels: fitPixels(f, spec.pixels), target });
+    return new Preprocessor({
+      version: PREPROCESSOR_STATE_VERSION,
+      kind: 'tensor',
+      shape: [...f.shape],
+      pixels: fitPixels(f, spec.pixels),
+      target,
+    });
   }
   const policy = options.missing?.policy ?? 'error';
   return new Preprocessor({
     version: PREPROCESSOR_STATE_VERSION,
     kind: 'table',
-    columns: f.columns.map((c) => (c.kind === 'numeric' ? fitNumericColumn(train, c, spec) : fitCategoricalColumn(train, c, spec))),
+    columns: f.columns.map((c) =>
+      c.kind === 'numeric' ? fitNumericColumn(train, c, spec) : fitCategoricalColumn(train, c, spec),
+    ),
     unknownCategory: spec.unknownCategory,
     missing: policy === 'error' ? 'error' : 'impute',
     missingValues: [...(options.missing?.values ?? DEFAULT_MISSING_VALUES)],
@@ -97,7 +114,10 @@ export class Preprocessor {
   static fromJSON(json: unknown): Preprocessor {
     const parsed = PreprocessorStateSchema.safeParse(json);
     if (!parsed.success) {
-      throw new ModelautoError('INVALID_ARGUMENT', `invalid preprocessor state: ${formatZodError(parsed.error, 'preprocessor')}`);
+      throw new ModelautoError(
+        'INVALID_ARGUMENT',
+        `invalid preprocessor state: ${formatZodError(parsed.error, 'preprocessor')}`,
+      );
     }
     return new Preprocessor(parsed.data);
   }
@@ -119,7 +139,9 @@ export class Preprocessor {
   /** Name of every transformed feature: numeric columns by name, one-hot slots as `column=category`, pixels `px_<i>`. */
   get outputNames(): string[] {
     if (this.state.kind === 'tensor') return Array.from({ length: this.width }, (_, i) => `px_${i}`);
-    return this.state.columns.flatMap((c) => (c.kind === 'numeric' ? [c.name] : c.categories.map((v) => `${c.name}=${v}`)));
+    return this.state.columns.flatMap((c) =>
+      c.kind === 'numeric' ? [c.name] : c.categories.map((v) => `${c.name}=${v}`),
+    );
   }
 
   /** Raw feature columns the preprocessor expects (table data). */
@@ -136,28 +158,46 @@ export class Preprocessor {
     const st = this.state;
     const f = ds.features;
     if (st.kind === 'tensor') {
-      if (f.kind !== 'tensor') throw invalid(`expected tensor features of shape [${st.shape.join(', ')}], got table columns`);
+      if (f.kind !== 'tensor')
+        throw invalid(`expected tensor features of shape [${st.shape.join(', ')}], got table columns`);
       if (f.shape.join(',') !== st.shape.join(',')) {
         throw invalid(`expected samples of shape [${st.shape.join(', ')}], got [${f.shape.join(', ')}]`);
       }
       return this.transformTensor(f.data, ds.n);
     }
-    if (f.kind !== 'table') throw invalid(`expected table columns (${listNames(st.columns.map((c) => c.name))}), got tensor features`);
+    if (f.kind !== 'table')
+      throw invalid(
+        `expected table columns (${listNames(st.columns.map((c) => c.name))}), got tensor features`,
+      );
     const byName = new Map<string, Column>(f.columns.map((c) => [c.name, c]));
     if (options.extraColumns !== 'ignore') {
       const known = new Set(st.columns.map((c) => c.name));
       const extra = f.columns.find((c) => !known.has(c.name));
-      if (extra) throw invalid(`column was not seen in training; expected only: ${listNames([...known])}`, { column: extra.name });
+      if (extra)
+        throw invalid(`column was not seen in training; expected only: ${listNames([...known])}`, {
+          column: extra.name,
+        });
     }
     const x = new Float32Array(ds.n * this.width);
     st.columns.forEach((cs, k) => {
       const col = byName.get(cs.name);
       if (!col) throw invalid(`column missing from data set ${quote(ds.name)}`, { column: cs.name });
-      if (col.kind !== cs.kind) throw invalid(`expected a ${cs.kind} column, got ${col.kind}; declare it as ${cs.kind} in the data spec`, { column: cs.name });
+      if (col.kind !== cs.kind)
+        throw invalid(
+          `expected a ${cs.kind} column, got ${col.kind}; declare it as ${cs.kind} in the data spec`,
+          { column: cs.name },
+        );
       const off = this.offsets[k] as number;
       for (let i = 0; i < ds.n; i++) {
         const v = col.values[i] ?? null;
-        this.writeValue(x, i * this.width + off, k, typeof v === 'number' && Number.isNaN(v) ? null : v, 'row', i);
+        this.writeValue(
+          x,
+          i * this.width + off,
+          k,
+          typeof v === 'number' && Number.isNaN(v) ? null : v,
+          'row',
+          i,
+        );
       }
     });
     return { x, shape: [ds.n, this.width] };
@@ -166,32 +206,41 @@ export class Preprocessor {
   /** Transforms raw records (e.g. JSON objects from a prediction request), validating every field. */
   transformRecords(rows: readonly unknown[], options: TransformOptions = {}): TransformResult {
     const st = this.state;
-    if (st.kind !== 'table') throw invalid('records can only be transformed for table data; this model takes tensors');
+    if (st.kind !== 'table')
+      throw invalid('records can only be transformed for table data; this model takes tensors');
     const missing = new Set(st.missingValues);
     const x = new Float32Array(rows.length * this.width);
     const known = new Set(st.columns.map((c) => c.name));
     rows.forEach((row, i) => {
       if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-        throw invalid(`expected an object with fields ${listNames([...known])}`, { path: formatPath(['records', i]) });
+        throw invalid(`expected an object with fields ${listNames([...known])}`, {
+          path: formatPath(['records', i]),
+        });
       }
       const rec = row as Record<string, unknown>;
       if (options.extraColumns !== 'ignore') {
         const extra = Object.keys(rec).find((key) => !known.has(key));
         if (extra !== undefined) {
-          throw invalid(`unknown field; expected only: ${listNames([...known])}`, { path: formatPath(['records', i, extra]) });
+          throw invalid(`unknown field; expected only: ${listNames([...known])}`, {
+            path: formatPath(['records', i, extra]),
+          });
         }
       }
       st.columns.forEach((cs, k) => {
         const raw = rec[cs.name];
         const where = { path: formatPath(['records', i, cs.name]) };
         if (raw !== undefined && raw !== null && typeof raw === 'object') {
-          throw invalid(`expected ${cs.kind === 'numeric' ? 'a number' : 'a string'}, got ${Array.isArray(raw) ? 'an array' : 'an object'}`, where);
+          throw invalid(
+            `expected ${cs.kind === 'numeric' ? 'a number' : 'a string'}, got ${Array.isArray(raw) ? 'an array' : 'an object'}`,
+            where,
+          );
         }
         const cell = (raw ?? null) as Cell;
         const rd = readCell(cell, missing);
         let value: number | string | null;
         if (rd.kind === 'missing') {
-          if (st.missing === 'error') throw invalid('missing value (the model was trained with missing.policy error)', where);
+          if (st.missing === 'error')
+            throw invalid('missing value (the model was trained with missing.policy error)', where);
           value = null;
         } else if (cs.kind === 'numeric') {
           if (rd.kind !== 'number') throw invalid(`expected a finite number, got ${quote(raw)}`, where);
@@ -208,16 +257,22 @@ export class Preprocessor {
   /** Transforms raw tensor samples laid out row-major, `n` samples of `inputShape`. */
   transformTensor(data: Float32Array | Uint8Array | ArrayLike<number>, n: number): TransformResult {
     const st = this.state;
-    if (st.kind !== 'tensor') throw invalid('tensor input given, but this preprocessor expects table columns');
+    if (st.kind !== 'tensor')
+      throw invalid('tensor input given, but this preprocessor expects table columns');
     const size = this.width;
     if (!Number.isInteger(n) || n < 0 || data.length !== n * size) {
-      throw invalid(`expected ${n} samples of shape [${st.shape.join(', ')}] (${n * size} values), got ${data.length} values`);
+      throw invalid(
+        `expected ${n} samples of shape [${st.shape.join(', ')}] (${n * size} values), got ${data.length} values`,
+      );
     }
     const x = new Float32Array(data.length);
     const apply = pixelFunction(st.pixels);
     for (let i = 0; i < data.length; i++) {
       const v = data[i] as number;
-      if (!Number.isFinite(v)) throw invalid(`value ${i % size} of sample ${Math.floor(i / size)} is ${v}: expected a finite number`);
+      if (!Number.isFinite(v))
+        throw invalid(
+          `value ${i % size} of sample ${Math.floor(i / size)} is ${v}: expected a finite number`,
+        );
       x[i] = apply(v);
     }
     return { x, shape: [n, ...st.shape] };
@@ -226,7 +281,10 @@ export class Preprocessor {
   /** Encodes the target: one-hot rows (default) or class indices for classification, values for regression. */
   encodeTarget(ds: Dataset): EncodedTarget<Float32Array>;
   encodeTarget(ds: Dataset, options: { classification: 'indices' }): EncodedTarget<Int32Array | Float32Array>;
-  encodeTarget(ds: Dataset, options: { classification?: 'onehot' | 'indices' } = {}): EncodedTarget<Float32Array | Int32Array> {
+  encodeTarget(
+    ds: Dataset,
+    options: { classification?: 'onehot' | 'indices' } = {},
+  ): EncodedTarget<Float32Array | Int32Array> {
     const ts = this.state.target;
     const t = ds.target;
     if (t.kind !== ts.kind) throw invalid(`expected a ${ts.kind} target, got ${t.kind}`, { column: t.name });
@@ -237,7 +295,11 @@ export class Preprocessor {
     const indices = new Int32Array(ds.n);
     for (let i = 0; i < ds.n; i++) {
       const k = remap[t.y[i] as number] ?? -1;
-      if (k < 0) throw invalid(`row ${i} has class ${quote(t.classes[t.y[i] as number])}, unknown to the model (classes: ${listNames(classes)})`, { column: t.name });
+      if (k < 0)
+        throw invalid(
+          `row ${i} has class ${quote(t.classes[t.y[i] as number])}, unknown to the model (classes: ${listNames(classes)})`,
+          { column: t.name },
+        );
       indices[i] = k;
     }
     if (options.classification === 'indices') return { y: indices, shape: [ds.n] };
@@ -246,20 +308,38 @@ export class Preprocessor {
     return { y, shape: [ds.n, classes.length] };
   }
 
-  private writeValue(x: Float32Array, at: number, column: number, value: number | string | null, what: string, i: number): void {
+  private writeValue(
+    x: Float32Array,
+    at: number,
+    column: number,
+    value: number | string | null,
+    what: string,
+    i: number,
+  ): void {
     const st = this.state as TablePreprocessorState;
     const cs = st.columns[column] as ColumnState;
     if (cs.kind === 'numeric') {
       const v = value === null ? cs.fill : (value as number);
       const s = cs.scaling;
-      x[at] = s.method === 'standardize' ? (s.std === 0 ? 0 : (v - s.mean) / s.std) : s.method === 'minmax' ? (s.max === s.min ? 0 : (v - s.min) / (s.max - s.min)) : v;
+      x[at] =
+        s.method === 'standardize'
+          ? s.std === 0
+            ? 0
+            : (v - s.mean) / s.std
+          : s.method === 'minmax'
+            ? s.max === s.min
+              ? 0
+              : (v - s.min) / (s.max - s.min)
+            : v;
       return;
     }
     const text = value === null ? cs.fill : String(value);
     const k = (this.slots[column] as Map<string, number>).get(text);
     if (k !== undefined) x[at + k] = 1;
     else if (st.unknownCategory === 'error') {
-      throw invalid(`${what} ${i}: unknown category ${quote(text)}; known: ${listNames(cs.categories)}`, { column: cs.name });
+      throw invalid(`${what} ${i}: unknown category ${quote(text)}; known: ${listNames(cs.categories)}`, {
+        column: cs.name,
+      });
     }
   }
 }

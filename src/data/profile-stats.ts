@@ -3,7 +3,15 @@
  * `np.histogram(bins=k)` edges and bin assignment.
  */
 
-export const QUANTILES = { p01: 0.01, p05: 0.05, p25: 0.25, p50: 0.5, p75: 0.75, p95: 0.95, p99: 0.99 } as const;
+export const QUANTILES = {
+  p01: 0.01,
+  p05: 0.05,
+  p25: 0.25,
+  p50: 0.5,
+  p75: 0.75,
+  p95: 0.95,
+  p99: 0.99,
+} as const;
 export type QuantileName = keyof typeof QUANTILES;
 
 export interface NumericStats {
@@ -35,7 +43,8 @@ export function quantile(at: (k: number) => number, count: number, q: number): n
 
 export function quantiles(at: (k: number) => number, count: number): Record<QuantileName, number> {
   const out = {} as Record<QuantileName, number>;
-  for (const [name, q] of Object.entries(QUANTILES) as [QuantileName, number][]) out[name] = quantile(at, count, q);
+  for (const [name, q] of Object.entries(QUANTILES) as [QuantileName, number][])
+    out[name] = quantile(at, count, q);
   return out;
 }
 
@@ -107,7 +116,10 @@ export function statsFromValues(values: Float64Array, missing: number, bins: num
     ranks.add(lo);
     if (lo + 1 < count) ranks.add(lo + 1);
   }
-  const picked = selectRanks(values, [...ranks].sort((a, b) => a - b));
+  const picked = selectRanks(
+    values,
+    [...ranks].sort((a, b) => a - b),
+  );
   return {
     count,
     missing,
@@ -206,7 +218,16 @@ export function statsFromByteCounts(freq: ArrayLike<number>, missing: number, bi
       counts[b] = (counts[b] as number) + c;
     }
   }
-  return { count, missing, mean, std: Math.sqrt(ss / count), min, max, quantiles: quantiles(at, count), histogram: { edges, counts } };
+  return {
+    count,
+    missing,
+    mean,
+    std: Math.sqrt(ss / count),
+    min,
+    max,
+    quantiles: quantiles(at, count),
+    histogram: { edges, counts },
+  };
 }
 
 function emptyStats(missing: number): NumericStats {

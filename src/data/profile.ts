@@ -70,9 +70,13 @@ export interface ProfileOptions {
 export function profileDataset(ds: Dataset, options: ProfileOptions = {}): DataProfile {
   const bins = options.bins ?? 10;
   const maxCategories = options.maxCategories ?? 50;
-  if (!Number.isInteger(bins) || bins < 1) throw new ModelautoError('INVALID_ARGUMENT', `bins must be a positive integer, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new ModelautoError('INVALID_ARGUMENT', `bins must be a positive integer, got ${bins}`);
   if (!Number.isInteger(maxCategories) || maxCategories < 0) {
-    throw new ModelautoError('INVALID_ARGUMENT', `maxCategories must be a non-negative integer, got ${maxCategories}`);
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      `maxCategories must be a non-negative integer, got ${maxCategories}`,
+    );
   }
   const f = ds.features;
   const features: FeatureProfile[] =
@@ -125,7 +129,15 @@ function profileCategorical(c: CategoricalColumn, maxCategories: number): Featur
   const top = sorted.slice(0, maxCategories).map(([value, count]) => ({ value, count }));
   const count = c.values.length - missing;
   const listed = top.reduce((s, t) => s + t.count, 0);
-  return { name: c.name, kind: 'categorical', count, missing, distinct: counts.size, top, other: count - listed };
+  return {
+    name: c.name,
+    kind: 'categorical',
+    count,
+    missing,
+    distinct: counts.size,
+    top,
+    other: count - listed,
+  };
 }
 
 /**
@@ -146,7 +158,11 @@ function profileTensor(f: TensorFeatures, n: number, bins: number): FeatureProfi
       }
     }
     for (let j = 0; j < d; j++) {
-      out[j] = { name: `px_${j}`, kind: 'numeric', ...statsFromByteCounts(freq.subarray(j * 256, (j + 1) * 256), 0, bins) };
+      out[j] = {
+        name: `px_${j}`,
+        kind: 'numeric',
+        ...statsFromByteCounts(freq.subarray(j * 256, (j + 1) * 256), 0, bins),
+      };
     }
     return out;
   }

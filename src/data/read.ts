@@ -8,9 +8,14 @@ export async function readDataFile(file: string): Promise<Buffer> {
     return await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ModelautoError('NOT_FOUND', 'data file not found', { location: { file }, cause: e });
-    if (code === 'EISDIR') throw new ModelautoError('IO', 'expected a file, found a directory', { location: { file }, cause: e });
-    throw new ModelautoError('IO', `cannot read data file: ${(e as Error).message}`, { location: { file }, cause: e });
+    if (code === 'ENOENT')
+      throw new ModelautoError('NOT_FOUND', 'data file not found', { location: { file }, cause: e });
+    if (code === 'EISDIR')
+      throw new ModelautoError('IO', 'expected a file, found a directory', { location: { file }, cause: e });
+    throw new ModelautoError('IO', `cannot read data file: ${(e as Error).message}`, {
+      location: { file },
+      cause: e,
+    });
   }
 }
 
@@ -20,7 +25,10 @@ export function maybeGunzip(buf: Buffer, file: string): Buffer {
   try {
     return gunzipSync(buf);
   } catch (e) {
-    throw new ModelautoError('INVALID_DATA', `corrupt gzip data: ${(e as Error).message}`, { location: { file }, cause: e });
+    throw new ModelautoError('INVALID_DATA', `corrupt gzip data: ${(e as Error).message}`, {
+      location: { file },
+      cause: e,
+    });
   }
 }
 
@@ -29,6 +37,9 @@ export function decodeUtf8(buf: Uint8Array, file: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf);
   } catch (e) {
-    throw new ModelautoError('INVALID_DATA', 'file is not valid UTF-8 text', { location: { file }, cause: e });
+    throw new ModelautoError('INVALID_DATA', 'file is not valid UTF-8 text', {
+      location: { file },
+      cause: e,
+    });
   }
 }

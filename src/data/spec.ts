@@ -111,7 +111,11 @@ export const DataSpecSchema = z
         }
         const other = seen.get(name);
         if (other !== undefined) {
-          ctx.addIssue({ code: 'custom', path: [key, i], message: `"${name}" is already listed in ${other}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key, i],
+            message: `"${name}" is already listed in ${other}`,
+          });
         }
         seen.set(name, key);
       });
@@ -119,10 +123,18 @@ export const DataSpecSchema = z
     if (spec.classes) {
       const dup = spec.classes.find((c, i) => spec.classes?.indexOf(c) !== i);
       if (dup !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['classes'], message: `duplicate class ${JSON.stringify(dup)}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['classes'],
+          message: `duplicate class ${JSON.stringify(dup)}`,
+        });
       }
       if (spec.task === 'regression') {
-        ctx.addIssue({ code: 'custom', path: ['classes'], message: 'classes cannot be used with task: regression' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['classes'],
+          message: 'classes cannot be used with task: regression',
+        });
       }
     }
   });

@@ -22,7 +22,10 @@ export function subsetDataset(ds: Dataset, indices: ArrayLike<number>): Dataset 
   for (let i = 0; i < m; i++) {
     const r = indices[i] as number;
     if (!Number.isInteger(r) || r < 0 || r >= ds.n) {
-      throw new ModelautoError('INVALID_ARGUMENT', `row index ${r} out of range for a data set of ${ds.n} rows`);
+      throw new ModelautoError(
+        'INVALID_ARGUMENT',
+        `row index ${r} out of range for a data set of ${ds.n} rows`,
+      );
     }
   }
   const pick = <T extends Float64Array | Int32Array>(src: T, out: T): T => {
@@ -43,7 +46,11 @@ export function subsetDataset(ds: Dataset, indices: ArrayLike<number>): Dataset 
     const columns: Column[] = ds.features.columns.map((c) =>
       c.kind === 'numeric'
         ? { name: c.name, kind: 'numeric', values: pick(c.values, new Float64Array(m)) }
-        : { name: c.name, kind: 'categorical', values: Array.from({ length: m }, (_, i) => c.values[indices[i] as number] ?? null) },
+        : {
+            name: c.name,
+            kind: 'categorical',
+            values: Array.from({ length: m }, (_, i) => c.values[indices[i] as number] ?? null),
+          },
     );
     features = { kind: 'table', columns };
   }
@@ -69,11 +76,14 @@ export function headDataset(ds: Dataset, limit: number | undefined): Dataset {
       : {
           kind: 'table',
           columns: f.columns.map((c) =>
-            c.kind === 'numeric' ? { ...c, values: c.values.subarray(0, limit) } : { ...c, values: c.values.slice(0, limit) },
+            c.kind === 'numeric'
+              ? { ...c, values: c.values.subarray(0, limit) }
+              : { ...c, values: c.values.slice(0, limit) },
           ),
         };
   const t = ds.target;
-  const target: Target = t.kind === 'classification' ? { ...t, y: t.y.subarray(0, limit) } : { ...t, y: t.y.subarray(0, limit) };
+  const target: Target =
+    t.kind === 'classification' ? { ...t, y: t.y.subarray(0, limit) } : { ...t, y: t.y.subarray(0, limit) };
   return { ...rest, n: limit, features, target };
 }
 
@@ -95,9 +105,13 @@ export function splitDataset(ds: Dataset, options: Partial<SplitSpec> = {}): Dat
   const predefined = ds.predefinedTest;
   const testFraction = predefined ? 0 : test;
   if (validation + testFraction >= 1) {
-    throw new ModelautoError('INVALID_ARGUMENT', `split fractions must sum to < 1 (validation ${validation} + test ${testFraction})`, {
-      location: { path: 'split' },
-    });
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      `split fractions must sum to < 1 (validation ${validation} + test ${testFraction})`,
+      {
+        location: { path: 'split' },
+      },
+    );
   }
   const n = ds.n;
   const nTest = rowsFor(testFraction, n);

@@ -28,7 +28,11 @@ export function dataError(message: string, location: ErrorLocation): ModelautoEr
 }
 
 /** Types columns, applies the missing-value policy and encodes the label: shared by CSV and JSON Lines. */
-export function buildTable(raw: RawTable, opts: TableLoadOptions, meta: { name: string; source: DataSource }): Dataset {
+export function buildTable(
+  raw: RawTable,
+  opts: TableLoadOptions,
+  meta: { name: string; source: DataSource },
+): Dataset {
   const { file, header } = raw;
   const missing = new Set(opts.missing?.values ?? DEFAULT_MISSING_VALUES);
   const policy = opts.missing?.policy ?? 'error';
@@ -46,13 +50,19 @@ export function buildTable(raw: RawTable, opts: TableLoadOptions, meta: { name: 
   for (const key of ['numeric', 'categorical', 'ignore'] as const) {
     for (const name of opts[key] ?? []) {
       if (!header.includes(name)) {
-        throw dataError(`column ${quote(name)} listed in ${key} not found; available columns: ${listNames(header)}`, {
+        throw dataError(
+          `column ${quote(name)} listed in ${key} not found; available columns: ${listNames(header)}`,
+          {
+            ...at(raw.headerLine),
+            column: name,
+          },
+        );
+      }
+      if (name === opts.label) {
+        throw dataError(`the label column cannot also be listed in ${key}`, {
           ...at(raw.headerLine),
           column: name,
         });
-      }
-      if (name === opts.label) {
-        throw dataError(`the label column cannot also be listed in ${key}`, { ...at(raw.headerLine), column: name });
       }
     }
   }
@@ -61,7 +71,9 @@ export function buildTable(raw: RawTable, opts: TableLoadOptions, meta: { name: 
   }
 
   const ignored = new Set(opts.ignore ?? []);
-  const featureIdx = header.map((_, j) => j).filter((j) => j !== labelIdx && !ignored.has(header[j] as string));
+  const featureIdx = header
+    .map((_, j) => j)
+    .filter((j) => j !== labelIdx && !ignored.has(header[j] as string));
   if (featureIdx.length === 0) {
     throw dataError(`no feature columns left besides the label ${quote(opts.label)}`, at(raw.headerLine));
   }
@@ -102,7 +114,8 @@ export function buildTable(raw: RawTable, opts: TableLoadOptions, meta: { name: 
 
     const cell = cells[labelIdx] ?? null;
     const rd = readCell(cell, missing);
-    if (rd.kind === 'missing') throw dataError(`missing label value ${quote(cell ?? '')}`, at(line, opts.label));
+    if (rd.kind === 'missing')
+      throw dataError(`missing label value ${quote(cell ?? '')}`, at(line, opts.label));
     if (task === 'regression') {
       yReg[r] = numericValue(rd, () => at(line, opts.label), 'regression label');
     } else {
@@ -130,20 +143,35 @@ export function buildTable(raw: RawTable, opts: TableLoadOptions, meta: { name: 
   const columns: Column[] = featureIdx.map((j) => {
     const name = header[j] as string;
     const nums = numValues.get(j);
-    if (nums) return { name, kind: 'numeric', values: all ? nums : Float64Array.from(rows, (r) => nums[r] as number) };
+    if (nums)
+      return {
+        name,
+        kind: 'numeric',
+        values: all ? nums : Float64Array.from(rows, (r) => nums[r] as number),
+      };
     const cats = catValues.get(j) as (string | null)[];
     return { name, kind: 'categorical', values: all ? cats : rows.map((r) => cats[r] ?? null) };
   });
 
   let target: Target;
   if (task === 'regression') {
-    target = { kind: 'regression', name: opts.label, y: all ? yReg : Float64Array.from(rows, (r) => yReg[r] as number) };
+    target = {
+      kind: 'regression',
+      name: opts.label,
+      y: all ? yReg : Float64Array.from(rows, (r) => yReg[r] as number),
+    };
   } else {
     const kept = all ? labels : rows.map((r) => labels[r] as string);
     const classes = opts.classes ? [...opts.classes] : sortClasses(kept);
     target = { kind: 'classification', name: opts.label, classes, y: indexLabels(kept, classes).y };
   }
-  return { name: meta.name, n: rows.length, features: { kind: 'table', columns }, target, source: meta.source };
+  return {
+    name: meta.name,
+    n: rows.length,
+    features: { kind: 'table', columns },
+    target,
+    source: meta.source,
+  };
 }
 
 function numericValue(rd: CellReading, where: () => ErrorLocation, what: string): number {

@@ -20,7 +20,9 @@ export function readCell(cell: Cell | undefined, missing: ReadonlySet<string>): 
   if (cell === null || cell === undefined) return { kind: 'missing' };
   if (typeof cell === 'boolean') return { kind: 'boolean', text: cell ? 'true' : 'false' };
   if (typeof cell === 'number') {
-    return Number.isFinite(cell) ? { kind: 'number', value: cell } : { kind: 'nonfinite', text: String(cell) };
+    return Number.isFinite(cell)
+      ? { kind: 'number', value: cell }
+      : { kind: 'nonfinite', text: String(cell) };
   }
   const text = cell.trim();
   if (missing.has(text)) return { kind: 'missing' };

@@ -38,8 +38,12 @@ describe('formatZodError', () => {
   });
 
   it('merges type-only union failures and keeps array indices in paths', () => {
-    expect(messageOf(S, { split: { validation: 0, test: 0 }, either: true })).toBe('either: expected string | number, received boolean');
-    expect(messageOf(z.object({ a: z.array(z.number()) }), { a: [1, 'x'] }, 'p')).toBe('p.a[1]: expected number, received string');
+    expect(messageOf(S, { split: { validation: 0, test: 0 }, either: true })).toBe(
+      'either: expected string | number, received boolean',
+    );
+    expect(messageOf(z.object({ a: z.array(z.number()) }), { a: [1, 'x'] }, 'p')).toBe(
+      'p.a[1]: expected number, received string',
+    );
   });
 
   it('reports the closest union alternative', () => {
@@ -47,13 +51,17 @@ describe('formatZodError', () => {
       z.strictObject({ source: z.enum(['m', 'i']) }),
       z.strictObject({ csv: z.string(), label: z.string() }),
     ]);
-    expect(messageOf(U, { csv: 'f', labl: 'y' }, 'data')).toBe('data.label: required (expected string); data.labl: unknown key');
+    expect(messageOf(U, { csv: 'f', labl: 'y' }, 'data')).toBe(
+      'data.label: required (expected string); data.labl: unknown key',
+    );
   });
 
   it('keeps messages written in the schema', () => {
     const R = z.number().refine((v) => v % 2 === 0, 'must be even');
     expect(messageOf(z.object({ n: R }), { n: 3 })).toBe('n: must be even');
-    expect(messageOf(z.object({ n: z.number().max(1, 'too many cooks') }), { n: 3 })).toBe('n: too many cooks');
+    expect(messageOf(z.object({ n: z.number().max(1, 'too many cooks') }), { n: 3 })).toBe(
+      'n: too many cooks',
+    );
   });
 
   it('formats paths', () => {

@@ -5,7 +5,8 @@ import type { Dataset } from '../../src/data/types.js';
 import { column, labelsOf } from './helpers.js';
 
 function pixels(ds: Dataset): Uint8Array {
-  if (ds.features.kind !== 'tensor' || !(ds.features.data instanceof Uint8Array)) throw new Error('uint8 tensor expected');
+  if (ds.features.kind !== 'tensor' || !(ds.features.data instanceof Uint8Array))
+    throw new Error('uint8 tensor expected');
   return ds.features.data;
 }
 
@@ -30,7 +31,10 @@ describe('loadBuiltin mnist', () => {
     expect(ds.features).toMatchObject({ kind: 'tensor', shape: [28, 28, 1] });
     expect(test.features).toMatchObject({ kind: 'tensor', shape: [28, 28, 1] });
     expect(ds.source).toEqual({ kind: 'builtin', location: 'mnist' });
-    expect(ds.target).toMatchObject({ kind: 'classification', classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+    expect(ds.target).toMatchObject({
+      kind: 'classification',
+      classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    });
     expect(labelsOf(ds).slice(0, 10)).toEqual(['5', '0', '4', '1', '9', '2', '1', '3', '1', '4']);
     expect(labelsOf(test).slice(0, 10)).toEqual(['7', '2', '1', '0', '4', '1', '4', '9', '5', '9']);
     // reference values computed with numpy from the same raw files
@@ -68,7 +72,11 @@ describe('loadBuiltin iris', () => {
       ['petal_length', 'numeric'],
       ['petal_width', 'numeric'],
     ]);
-    expect(ds.target).toMatchObject({ kind: 'classification', name: 'species', classes: ['setosa', 'versicolor', 'virginica'] });
+    expect(ds.target).toMatchObject({
+      kind: 'classification',
+      name: 'species',
+      classes: ['setosa', 'versicolor', 'virginica'],
+    });
     expect(labelsOf(ds).filter((l) => l === 'virginica')).toHaveLength(50);
     expect(Array.from(column(ds, 'sepal_length').values as Float64Array).slice(0, 2)).toEqual([5.1, 4.9]);
     expect(labelsOf(ds)[149]).toBe('virginica');
@@ -79,6 +87,8 @@ describe('loadBuiltin iris', () => {
   it('rejects an unknown name and lists the built-ins', async () => {
     const err = await loadBuiltin('cifar').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelautoError);
-    expect((err as ModelautoError).message).toMatch(/unknown built-in data set "cifar"; available: mnist, iris/);
+    expect((err as ModelautoError).message).toMatch(
+      /unknown built-in data set "cifar"; available: mnist, iris/,
+    );
   });
 });

@@ -56,7 +56,12 @@ describe('loadCsv', () => {
     const name = column(ds, 'name');
     expect(name.kind).toBe('categorical');
     expect(name.values).toEqual(['Smith, John', 'plain', null, 'tab\tinside']);
-    expect(column(ds, 'note').values).toEqual(['said "hi"', 'line one\nline two', 'unquoted "inner" quote', null]);
+    expect(column(ds, 'note').values).toEqual([
+      'said "hi"',
+      'line one\nline two',
+      'unquoted "inner" quote',
+      null,
+    ]);
     const score = column(ds, 'score');
     expect(score.kind).toBe('numeric');
     expect(Array.from(score.values as Float64Array)).toEqual([3.5, 4, -0.2, 10]);
@@ -155,27 +160,140 @@ describe('loadCsv', () => {
 });
 
 describe('loadCsv bad data', () => {
-  const cases: { name: string; csv: string; options?: object; line?: number; column?: string | number; message: RegExp }[] = [
+  const cases: {
+    name: string;
+    csv: string;
+    options?: object;
+    line?: number;
+    column?: string | number;
+    message: RegExp;
+  }[] = [
     { name: 'empty file', csv: '', message: /empty file/ },
     { name: 'blank lines only', csv: '\n\n', message: /empty file/ },
     { name: 'header only', csv: 'a,label\n', line: 1, message: /header only/ },
-    { name: 'duplicate header', csv: 'a,b,a,label\n1,2,3,x\n', line: 1, column: 'a', message: /duplicate column name "a" \(fields 1 and 3\)/ },
-    { name: 'empty header name', csv: 'a,,label\n1,2,x\n', line: 1, column: 2, message: /header field 2 is empty/ },
-    { name: 'ragged row (too few)', csv: 'a,b,label\n1,2,x\n3,y\n', line: 3, column: 'label', message: /expected 3 fields \(a, b, label\), found 2/ },
-    { name: 'ragged row (too many)', csv: 'a,b,label\n1,2,x,9\n', line: 2, column: 4, message: /expected 3 fields \(a, b, label\), found 4/ },
-    { name: 'non-numeric in a declared numeric column', csv: 'a,label\n1,x\nabc,y\n', options: { numeric: ['a'] }, line: 3, column: 'a', message: /non-numeric value "abc" in numeric column/ },
-    { name: 'NaN literal', csv: 'a,label\n1,x\nNaN,y\n', line: 3, column: 'a', message: /non-finite value "NaN".*missing\.values/ },
-    { name: 'Infinity literal', csv: 'a,label\nInfinity,x\n', line: 2, column: 'a', message: /non-finite value "Infinity"/ },
-    { name: '-Infinity literal', csv: 'a,label\n2,x\n-Infinity,y\n', options: { numeric: ['a'] }, line: 3, column: 'a', message: /non-finite value "-Infinity"/ },
-    { name: 'number overflowing a double', csv: 'a,label\n1e999,x\n', line: 2, column: 'a', message: /non-finite value "1e999"/ },
-    { name: 'missing label column', csv: 'a,b\n1,2\n', line: 1, column: 'label', message: /label column "label" not found; available columns: a, b/ },
-    { name: 'missing label value', csv: 'a,label\n1,x\n2,\n', line: 3, column: 'label', message: /missing label value/ },
-    { name: 'unknown label', csv: 'a,label\n1,x\n2,z\n', options: { classes: ['x', 'y'] }, line: 3, column: 'label', message: /unknown label "z"; expected one of the declared classes: x, y/ },
-    { name: 'missing value under policy error', csv: 'a,b,label\n1,2,x\n3,NA,y\n', line: 3, column: 'b', message: /missing value "NA" \(missing\.policy is 'error'/ },
-    { name: 'unterminated quote', csv: 'a,label\n1,x\n"2,y\n', line: 3, column: 'a', message: /unterminated quoted field/ },
-    { name: 'non-numeric regression label', csv: 'a,price\n1,10\n2,cheap\n', options: { label: 'price', task: 'regression' }, line: 3, column: 'price', message: /non-numeric value "cheap" in regression label/ },
-    { name: 'declared column absent', csv: 'a,label\n1,x\n', options: { categorical: ['colour'] }, line: 1, column: 'colour', message: /column "colour" listed in categorical not found; available columns: a, label/ },
-    { name: 'policy drop leaving nothing', csv: 'a,label\nNA,x\n?,y\n', options: { missing: { policy: 'drop' } }, message: /none is left/ },
+    {
+      name: 'duplicate header',
+      csv: 'a,b,a,label\n1,2,3,x\n',
+      line: 1,
+      column: 'a',
+      message: /duplicate column name "a" \(fields 1 and 3\)/,
+    },
+    {
+      name: 'empty header name',
+      csv: 'a,,label\n1,2,x\n',
+      line: 1,
+      column: 2,
+      message: /header field 2 is empty/,
+    },
+    {
+      name: 'ragged row (too few)',
+      csv: 'a,b,label\n1,2,x\n3,y\n',
+      line: 3,
+      column: 'label',
+      message: /expected 3 fields \(a, b, label\), found 2/,
+    },
+    {
+      name: 'ragged row (too many)',
+      csv: 'a,b,label\n1,2,x,9\n',
+      line: 2,
+      column: 4,
+      message: /expected 3 fields \(a, b, label\), found 4/,
+    },
+    {
+      name: 'non-numeric in a declared numeric column',
+      csv: 'a,label\n1,x\nabc,y\n',
+      options: { numeric: ['a'] },
+      line: 3,
+      column: 'a',
+      message: /non-numeric value "abc" in numeric column/,
+    },
+    {
+      name: 'NaN literal',
+      csv: 'a,label\n1,x\nNaN,y\n',
+      line: 3,
+      column: 'a',
+      message: /non-finite value "NaN".*missing\.values/,
+    },
+    {
+      name: 'Infinity literal',
+      csv: 'a,label\nInfinity,x\n',
+      line: 2,
+      column: 'a',
+      message: /non-finite value "Infinity"/,
+    },
+    {
+      name: '-Infinity literal',
+      csv: 'a,label\n2,x\n-Infinity,y\n',
+      options: { numeric: ['a'] },
+      line: 3,
+      column: 'a',
+      message: /non-finite value "-Infinity"/,
+    },
+    {
+      name: 'number overflowing a double',
+      csv: 'a,label\n1e999,x\n',
+      line: 2,
+      column: 'a',
+      message: /non-finite value "1e999"/,
+    },
+    {
+      name: 'missing label column',
+      csv: 'a,b\n1,2\n',
+      line: 1,
+      column: 'label',
+      message: /label column "label" not found; available columns: a, b/,
+    },
+    {
+      name: 'missing label value',
+      csv: 'a,label\n1,x\n2,\n',
+      line: 3,
+      column: 'label',
+      message: /missing label value/,
+    },
+    {
+      name: 'unknown label',
+      csv: 'a,label\n1,x\n2,z\n',
+      options: { classes: ['x', 'y'] },
+      line: 3,
+      column: 'label',
+      message: /unknown label "z"; expected one of the declared classes: x, y/,
+    },
+    {
+      name: 'missing value under policy error',
+      csv: 'a,b,label\n1,2,x\n3,NA,y\n',
+      line: 3,
+      column: 'b',
+      message: /missing value "NA" \(missing\.policy is 'error'/,
+    },
+    {
+      name: 'unterminated quote',
+      csv: 'a,label\n1,x\n"2,y\n',
+      line: 3,
+      column: 'a',
+      message: /unterminated quoted field/,
+    },
+    {
+      name: 'non-numeric regression label',
+      csv: 'a,price\n1,10\n2,cheap\n',
+      options: { label: 'price', task: 'regression' },
+      line: 3,
+      column: 'price',
+      message: /non-numeric value "cheap" in regression label/,
+    },
+    {
+      name: 'declared column absent',
+      csv: 'a,label\n1,x\n',
+      options: { categorical: ['colour'] },
+      line: 1,
+      column: 'colour',
+      message: /column "colour" listed in categorical not found; available columns: a, label/,
+    },
+    {
+      name: 'policy drop leaving nothing',
+      csv: 'a,label\nNA,x\n?,y\n',
+      options: { missing: { policy: 'drop' } },
+      message: /none is left/,
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {

@@ -25,13 +25,25 @@ describe('fingerprintDataset', () => {
     const fp = fingerprintDataset(ds);
     expect(fp).toMatch(/^[0-9a-f]{64}$/);
     expect(fingerprintDataset(ds)).toBe(fp);
-    const tiny = fromArrays({ x: [[1, 2], [3, 4]], y: ['a', 'b'] });
+    const tiny = fromArrays({
+      x: [
+        [1, 2],
+        [3, 4],
+      ],
+      y: ['a', 'b'],
+    });
     expect(fingerprintDataset(tiny)).toBe('b91b707cdd9cd19e0a640b4fb10c0f9308e130406426c5331d4ca6ff786c3b74');
     // the same digest from the documented serialization, built by hand
     const header = {
       format: 'modelauto-dataset/1',
       n: 2,
-      features: { kind: 'table', columns: [['x0', 'numeric'], ['x1', 'numeric']] },
+      features: {
+        kind: 'table',
+        columns: [
+          ['x0', 'numeric'],
+          ['x1', 'numeric'],
+        ],
+      },
       target: { kind: 'classification', name: 'y', classes: ['a', 'b'] },
     };
     const f64 = (values: number[]): Buffer => {
@@ -57,14 +69,53 @@ describe('fingerprintDataset', () => {
   });
 
   it('changes with any value, name, kind, label or class order', () => {
-    const base = fromArrays({ x: [[1, 2], [3, 4]], y: ['a', 'b'] });
+    const base = fromArrays({
+      x: [
+        [1, 2],
+        [3, 4],
+      ],
+      y: ['a', 'b'],
+    });
     const fp = fingerprintDataset(base);
     const variants = [
-      fromArrays({ x: [[1, 2], [3, 5]], y: ['a', 'b'] }),
-      fromArrays({ x: [[1, 2], [3, 4]], y: ['a', 'b'], featureNames: ['x0', 'z'] }),
-      fromArrays({ x: [[1, 2], [3, 4]], y: ['b', 'a'] }),
-      fromArrays({ x: [[1, 2], [3, 4]], y: ['a', 'b'], classes: ['b', 'a'] }),
-      fromArrays({ x: [[1, 2], [3, 4]], y: [0, 1], task: 'regression' }),
+      fromArrays({
+        x: [
+          [1, 2],
+          [3, 5],
+        ],
+        y: ['a', 'b'],
+      }),
+      fromArrays({
+        x: [
+          [1, 2],
+          [3, 4],
+        ],
+        y: ['a', 'b'],
+        featureNames: ['x0', 'z'],
+      }),
+      fromArrays({
+        x: [
+          [1, 2],
+          [3, 4],
+        ],
+        y: ['b', 'a'],
+      }),
+      fromArrays({
+        x: [
+          [1, 2],
+          [3, 4],
+        ],
+        y: ['a', 'b'],
+        classes: ['b', 'a'],
+      }),
+      fromArrays({
+        x: [
+          [1, 2],
+          [3, 4],
+        ],
+        y: [0, 1],
+        task: 'regression',
+      }),
       fromArrays({ x: { data: Float32Array.from([1, 2, 3, 4]), shape: [2, 2] }, y: ['a', 'b'] }),
     ];
     const all = new Set([fp, ...variants.map(fingerprintDataset)]);
@@ -72,8 +123,12 @@ describe('fingerprintDataset', () => {
   });
 
   it('depends on values, not storage: uint8 and float32 tensors with the same values agree', () => {
-    expect(fingerprintDataset(tensor(Uint8Array.from([0, 255, 7, 9])))).toBe(fingerprintDataset(tensor(Float32Array.from([0, 255, 7, 9]))));
-    expect(fingerprintDataset(tensor(Float32Array.from([0, 255, 7, 9])))).not.toBe(fingerprintDataset(tensor(Float32Array.from([0, 255, 7, 9.5]))));
+    expect(fingerprintDataset(tensor(Uint8Array.from([0, 255, 7, 9])))).toBe(
+      fingerprintDataset(tensor(Float32Array.from([0, 255, 7, 9]))),
+    );
+    expect(fingerprintDataset(tensor(Float32Array.from([0, 255, 7, 9])))).not.toBe(
+      fingerprintDataset(tensor(Float32Array.from([0, 255, 7, 9.5]))),
+    );
   });
 
   it('distinguishes a missing category from the text "null" and includes a predefined test set', () => {
@@ -86,6 +141,8 @@ describe('fingerprintDataset', () => {
     });
     expect(fingerprintDataset(withCat(null))).not.toBe(fingerprintDataset(withCat('null')));
     const train = tensor(Uint8Array.from([1, 2, 3, 4]));
-    expect(fingerprintDataset({ ...train, predefinedTest: tensor(Uint8Array.from([5, 6, 7, 8])) })).not.toBe(fingerprintDataset(train));
+    expect(fingerprintDataset({ ...train, predefinedTest: tensor(Uint8Array.from([5, 6, 7, 8])) })).not.toBe(
+      fingerprintDataset(train),
+    );
   });
 });

@@ -46,7 +46,14 @@ describe('parseIdx', () => {
   });
 
   it('reads multi-dimensional shapes', () => {
-    const out = parseIdx(idx(0x08, [2, 3, 2], Array.from({ length: 12 }, (_, i) => i)), 'x.idx');
+    const out = parseIdx(
+      idx(
+        0x08,
+        [2, 3, 2],
+        Array.from({ length: 12 }, (_, i) => i),
+      ),
+      'x.idx',
+    );
     expect(out.shape).toEqual([2, 3, 2]);
     expect(out.data.length).toBe(12);
   });
@@ -54,13 +61,19 @@ describe('parseIdx', () => {
   it('rejects a bad magic number', async () => {
     const bad = idx(0x08, [1], [1]);
     bad[0] = 0x50;
-    await expectDataError(() => parseIdx(bad, 'bad.idx'), { file: 'bad.idx', message: /bad magic number.*found 0x50 0x00 0x08 0x01/ });
+    await expectDataError(() => parseIdx(bad, 'bad.idx'), {
+      file: 'bad.idx',
+      message: /bad magic number.*found 0x50 0x00 0x08 0x01/,
+    });
   });
 
   it('rejects an unknown data type', async () => {
     const bad = idx(0x08, [1], [1]);
     bad[2] = 0x0a;
-    await expectDataError(() => parseIdx(bad, 'bad.idx'), { file: 'bad.idx', message: /unknown IDX data type 0x0a/ });
+    await expectDataError(() => parseIdx(bad, 'bad.idx'), {
+      file: 'bad.idx',
+      message: /unknown IDX data type 0x0a/,
+    });
   });
 
   it('rejects truncated data with expected and actual byte counts', async () => {
@@ -112,19 +125,28 @@ describe('loadIdx', () => {
   it('rejects an image/label count mismatch', async () => {
     const img = tempFile('a-images', images);
     const lbl = tempFile('a-labels', idx(0x08, [2], [1, 2]));
-    await expectDataError(() => loadIdx(img, lbl), { file: lbl, message: /count mismatch: .* has 3 images, .* has 2 labels/ });
+    await expectDataError(() => loadIdx(img, lbl), {
+      file: lbl,
+      message: /count mismatch: .* has 3 images, .* has 2 labels/,
+    });
   });
 
   it('rejects a truncated images file naming it', async () => {
     const img = tempFile('t-images', images.subarray(0, images.length - 1));
     const lbl = tempFile('t-labels', labels);
-    await expectDataError(() => loadIdx(img, lbl), { file: img, message: /truncated data.*needs 12 bytes.*found 11/ });
+    await expectDataError(() => loadIdx(img, lbl), {
+      file: img,
+      message: /truncated data.*needs 12 bytes.*found 11/,
+    });
   });
 
   it('rejects float labels and a corrupt gzip file', async () => {
     const img = tempFile('g-images', images);
     const fl = tempFile('fl-labels', idx(0x0d, [3], [1, 2, 3]));
-    await expectDataError(() => loadIdx(img, fl), { file: fl, message: /labels must have an integer IDX type/ });
+    await expectDataError(() => loadIdx(img, fl), {
+      file: fl,
+      message: /labels must have an integer IDX type/,
+    });
     const gz = tempFile('c-labels.gz', Buffer.concat([gzipSync(labels).subarray(0, 12)]));
     await expectDataError(() => loadIdx(img, gz), { file: gz, message: /corrupt gzip data/ });
   });

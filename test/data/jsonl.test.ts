@@ -34,22 +34,102 @@ describe('loadJsonl', () => {
 });
 
 describe('loadJsonl bad data', () => {
-  const cases: { name: string; text: string; options?: object; line?: number; column?: string; message: RegExp }[] = [
+  const cases: {
+    name: string;
+    text: string;
+    options?: object;
+    line?: number;
+    column?: string;
+    message: RegExp;
+  }[] = [
     { name: 'empty file', text: '\n  \n', message: /empty file/ },
-    { name: 'invalid JSON', text: '{"a": 1, "label": "x"}\n{"a": 2, "label": }\n', line: 2, message: /invalid JSON/ },
-    { name: 'array line', text: '{"a": 1, "label": "x"}\n\n[1, 2]\n', line: 3, message: /expected a JSON object, found an array/ },
+    {
+      name: 'invalid JSON',
+      text: '{"a": 1, "label": "x"}\n{"a": 2, "label": }\n',
+      line: 2,
+      message: /invalid JSON/,
+    },
+    {
+      name: 'array line',
+      text: '{"a": 1, "label": "x"}\n\n[1, 2]\n',
+      line: 3,
+      message: /expected a JSON object, found an array/,
+    },
     { name: 'number line', text: '42\n', line: 1, message: /expected a JSON object, found a number/ },
     { name: 'null line', text: 'null\n', line: 1, message: /expected a JSON object, found null/ },
-    { name: 'field not in the first line', text: '{"a": 1, "label": "x"}\n{"a": 2, "b": 3, "label": "y"}\n', line: 2, column: 'b', message: /field "b" does not appear in the first object \(line 1\), whose fields are: a, label/ },
-    { name: 'nested object', text: '{"a": {"b": 1}, "label": "x"}\n', line: 1, column: 'a', message: /nested object/ },
-    { name: 'nested array', text: '{"a": 1, "label": "x"}\n{"a": [1], "label": "x"}\n', line: 2, column: 'a', message: /nested array/ },
-    { name: 'absent field under policy error', text: '{"a": 1, "b": 2, "label": "x"}\n{"a": 1, "label": "x"}\n', line: 2, column: 'b', message: /missing value/ },
-    { name: 'boolean in a numeric column', text: '{"a": 1, "label": "x"}\n{"a": true, "label": "y"}\n', options: { numeric: ['a'] }, line: 2, column: 'a', message: /non-numeric value "true" in numeric column/ },
-    { name: 'text in a numeric column', text: '{"a": 1, "label": "x"}\n{"a": "one", "label": "y"}\n', options: { numeric: ['a'] }, line: 2, column: 'a', message: /non-numeric value "one"/ },
-    { name: 'number too large', text: '{"a": 1e400, "label": "x"}\n', line: 1, column: 'a', message: /non-finite value "Infinity"/ },
-    { name: 'missing label column', text: '{"a": 1}\n', line: 1, column: 'label', message: /label column "label" not found; available columns: a/ },
-    { name: 'missing label value', text: '{"a": 1, "label": "x"}\n{"a": 1}\n', line: 2, column: 'label', message: /missing label value/ },
-    { name: 'unknown label', text: '{"a": 1, "label": "x"}\n{"a": 1, "label": "q"}\n', options: { classes: ['x', 'y'] }, line: 2, column: 'label', message: /unknown label "q"/ },
+    {
+      name: 'field not in the first line',
+      text: '{"a": 1, "label": "x"}\n{"a": 2, "b": 3, "label": "y"}\n',
+      line: 2,
+      column: 'b',
+      message: /field "b" does not appear in the first object \(line 1\), whose fields are: a, label/,
+    },
+    {
+      name: 'nested object',
+      text: '{"a": {"b": 1}, "label": "x"}\n',
+      line: 1,
+      column: 'a',
+      message: /nested object/,
+    },
+    {
+      name: 'nested array',
+      text: '{"a": 1, "label": "x"}\n{"a": [1], "label": "x"}\n',
+      line: 2,
+      column: 'a',
+      message: /nested array/,
+    },
+    {
+      name: 'absent field under policy error',
+      text: '{"a": 1, "b": 2, "label": "x"}\n{"a": 1, "label": "x"}\n',
+      line: 2,
+      column: 'b',
+      message: /missing value/,
+    },
+    {
+      name: 'boolean in a numeric column',
+      text: '{"a": 1, "label": "x"}\n{"a": true, "label": "y"}\n',
+      options: { numeric: ['a'] },
+      line: 2,
+      column: 'a',
+      message: /non-numeric value "true" in numeric column/,
+    },
+    {
+      name: 'text in a numeric column',
+      text: '{"a": 1, "label": "x"}\n{"a": "one", "label": "y"}\n',
+      options: { numeric: ['a'] },
+      line: 2,
+      column: 'a',
+      message: /non-numeric value "one"/,
+    },
+    {
+      name: 'number too large',
+      text: '{"a": 1e400, "label": "x"}\n',
+      line: 1,
+      column: 'a',
+      message: /non-finite value "Infinity"/,
+    },
+    {
+      name: 'missing label column',
+      text: '{"a": 1}\n',
+      line: 1,
+      column: 'label',
+      message: /label column "label" not found; available columns: a/,
+    },
+    {
+      name: 'missing label value',
+      text: '{"a": 1, "label": "x"}\n{"a": 1}\n',
+      line: 2,
+      column: 'label',
+      message: /missing label value/,
+    },
+    {
+      name: 'unknown label',
+      text: '{"a": 1, "label": "x"}\n{"a": 1, "label": "q"}\n',
+      options: { classes: ['x', 'y'] },
+      line: 2,
+      column: 'label',
+      message: /unknown label "q"/,
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {

@@ -19,7 +19,16 @@ function expectInvalid(run: () => unknown, message: RegExp, path?: string): void
 
 describe('fromArrays', () => {
   it('turns rows into numeric columns and labels into sorted classes', () => {
-    const ds = fromArrays({ x: [[1, 2], [3, 4], [5, 6]], y: [10, 2, 10], featureNames: ['a', 'b'], name: 'toy' });
+    const ds = fromArrays({
+      x: [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      y: [10, 2, 10],
+      featureNames: ['a', 'b'],
+      name: 'toy',
+    });
     expect(ds.n).toBe(3);
     expect(ds.name).toBe('toy');
     expect(Array.from(column(ds, 'b').values as Float64Array)).toEqual([2, 4, 6]);
@@ -42,29 +51,58 @@ describe('fromArrays', () => {
   });
 
   it('rejects NaN, ragged rows, length mismatches and unknown labels', () => {
-    expectInvalid(() => fromArrays({ x: [[1, NaN]], y: [0] }), /x\[0\]\[1\] \(x1\) is NaN: expected a finite number/, 'x[0][1]');
-    expectInvalid(() => fromArrays({ x: [[1, 2], [3]], y: [0, 1] }), /ragged rows: x\[1\] has 1 values, expected 2/, 'x[1]');
+    expectInvalid(
+      () => fromArrays({ x: [[1, NaN]], y: [0] }),
+      /x\[0\]\[1\] \(x1\) is NaN: expected a finite number/,
+      'x[0][1]',
+    );
+    expectInvalid(
+      () => fromArrays({ x: [[1, 2], [3]], y: [0, 1] }),
+      /ragged rows: x\[1\] has 1 values, expected 2/,
+      'x[1]',
+    );
     expectInvalid(() => fromArrays({ x: [[1], [2]], y: [0] }), /x has 2 rows but y has 1 values/);
-    expectInvalid(() => fromArrays({ x: [[1]], y: ['z'], classes: ['a', 'b'] }), /y\[0\] is "z", not one of the classes: a, b/);
-    expectInvalid(() => fromArrays({ x: [[1]], y: ['a'], task: 'regression' }), /y\[0\] is "a": expected a finite number/);
+    expectInvalid(
+      () => fromArrays({ x: [[1]], y: ['z'], classes: ['a', 'b'] }),
+      /y\[0\] is "z", not one of the classes: a, b/,
+    );
+    expectInvalid(
+      () => fromArrays({ x: [[1]], y: ['a'], task: 'regression' }),
+      /y\[0\] is "a": expected a finite number/,
+    );
     expectInvalid(() => fromArrays({ x: [[1, 2]], y: [0], featureNames: ['a'] }), /featureNames has 1 names/);
     expectInvalid(
       () => fromArrays({ x: { data: Float32Array.from([1, 2, Infinity, 4]), shape: [2, 2] }, y: [0, 1] }),
       /value 0 of sample 1 is Infinity/,
     );
-    expectInvalid(() => fromArrays({ x: { data: new Float32Array(5), shape: [2, 2] }, y: [0, 1] }), /needs 4 values but the data holds 5/);
+    expectInvalid(
+      () => fromArrays({ x: { data: new Float32Array(5), shape: [2, 2] }, y: [0, 1] }),
+      /needs 4 values but the data holds 5/,
+    );
   });
 });
 
 describe('fromTensors', () => {
   it('accepts class indices, one-hot rows and regression values', () => {
-    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const idx = fromTensors(x, tf.tensor1d([2, 0, 2], 'int32'));
     expect(idx.features).toMatchObject({ kind: 'tensor', shape: [2] });
     expect(idx.target).toMatchObject({ classes: ['0', '1', '2'] });
     expect(Array.from(idx.target.y)).toEqual([2, 0, 2]);
 
-    const hot = fromTensors(x, tf.tensor2d([[0, 1], [1, 0], [0, 1]]), { classes: ['cat', 'dog'] });
+    const hot = fromTensors(
+      x,
+      tf.tensor2d([
+        [0, 1],
+        [1, 0],
+        [0, 1],
+      ]),
+      { classes: ['cat', 'dog'] },
+    );
     expect(labelsOf(hot)).toEqual(['dog', 'cat', 'dog']);
 
     const reg = fromTensors(x, tf.tensor2d([[0.5], [1.5], [2.5]]), { task: 'regression' });
@@ -72,12 +110,41 @@ describe('fromTensors', () => {
   });
 
   it('rejects NaN, mismatched lengths, soft labels and out-of-range indices', () => {
-    const x = tf.tensor2d([[1, 2], [3, 4]]);
-    expectInvalid(() => fromTensors(tf.tensor2d([[1, NaN], [3, 4]]), tf.tensor1d([0, 1])), /value 1 of sample 0 is NaN/);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
+    expectInvalid(
+      () =>
+        fromTensors(
+          tf.tensor2d([
+            [1, NaN],
+            [3, 4],
+          ]),
+          tf.tensor1d([0, 1]),
+        ),
+      /value 1 of sample 0 is NaN/,
+    );
     expectInvalid(() => fromTensors(x, tf.tensor1d([0, 1, 1])), /x has 2 samples but y has 3 values/);
-    expectInvalid(() => fromTensors(x, tf.tensor2d([[0.3, 0.7], [1, 0]])), /y row 0 is not one-hot/);
-    expectInvalid(() => fromTensors(x, tf.tensor1d([0, 5]), { classes: ['a', 'b'] }), /class index 5, but only 2 classes/);
+    expectInvalid(
+      () =>
+        fromTensors(
+          x,
+          tf.tensor2d([
+            [0.3, 0.7],
+            [1, 0],
+          ]),
+        ),
+      /y row 0 is not one-hot/,
+    );
+    expectInvalid(
+      () => fromTensors(x, tf.tensor1d([0, 5]), { classes: ['a', 'b'] }),
+      /class index 5, but only 2 classes/,
+    );
     expectInvalid(() => fromTensors(x, tf.tensor1d([0, 1.5])), /y\[1\] is 1.5: expected a class index/);
-    expectInvalid(() => fromTensors(tf.tensor1d([1, 2]), tf.tensor1d([0, 1])), /expected \[samples, \.\.\.features\]/);
+    expectInvalid(
+      () => fromTensors(tf.tensor1d([1, 2]), tf.tensor1d([0, 1])),
+      /expected \[samples, \.\.\.features\]/,
+    );
   });
 });

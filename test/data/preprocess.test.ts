@@ -7,14 +7,23 @@ import { Preprocessor, fitPreprocessor } from '../../src/data/preprocess.js';
 import { splitDataset, subsetDataset } from '../../src/data/split.js';
 import type { Dataset } from '../../src/data/types.js';
 
-const CSV = ['size,color,weight,label', '1,red,10,a', '2,blue,NA,b', '3,red,30,a', '6,green,40,b', '3,NA,50,a'].join('\n');
+const CSV = [
+  'size,color,weight,label',
+  '1,red,10,a',
+  '2,blue,NA,b',
+  '3,red,30,a',
+  '6,green,40,b',
+  '3,NA,50,a',
+].join('\n');
 
 function table(csv = CSV): Dataset {
   return csvToDataset(csv, 'mem.csv', { label: 'label', missing: { policy: 'impute' } });
 }
 
 function rows(x: Float32Array, width: number): number[][] {
-  return Array.from({ length: x.length / width }, (_, i) => Array.from(x.subarray(i * width, (i + 1) * width)));
+  return Array.from({ length: x.length / width }, (_, i) =>
+    Array.from(x.subarray(i * width, (i + 1) * width)),
+  );
 }
 
 function expectRowsClose(actual: number[][], expected: number[][]): void {
@@ -43,20 +52,43 @@ describe('fitPreprocessor on tables', () => {
   });
 
   it('supports minmax, none, median and constant imputation', () => {
-    const mm = fitPreprocessor(table(), { numeric: 'minmax', impute: { numeric: 'median', categorical: 'constant' } });
-    expect(mm.outputNames).toEqual(['size', 'color=blue', 'color=green', 'color=missing', 'color=red', 'weight']);
+    const mm = fitPreprocessor(table(), {
+      numeric: 'minmax',
+      impute: { numeric: 'median', categorical: 'constant' },
+    });
+    expect(mm.outputNames).toEqual([
+      'size',
+      'color=blue',
+      'color=green',
+      'color=missing',
+      'color=red',
+      'weight',
+    ]);
     const row = rows(mm.transform(table()).x, 6);
     // weight: observed median 35 fills the gap -> (35 - 10) / 40
-    expectRowsClose([row[1] as number[], row[4] as number[]], [
-      [0.2, 1, 0, 0, 0, 0.625],
-      [0.4, 0, 0, 1, 0, 1],
-    ]);
-    const none = fitPreprocessor(table(), { numeric: 'none', impute: { numeric: 'constant', fillValue: -1 } });
+    expectRowsClose(
+      [row[1] as number[], row[4] as number[]],
+      [
+        [0.2, 1, 0, 0, 0, 0.625],
+        [0.4, 0, 0, 1, 0, 1],
+      ],
+    );
+    const none = fitPreprocessor(table(), {
+      numeric: 'none',
+      impute: { numeric: 'constant', fillValue: -1 },
+    });
     expect(rows(none.transform(table()).x, 5)[1]).toEqual([2, 1, 0, 0, -1]);
   });
 
   it('maps a zero-variance column to 0', () => {
-    const ds = fromArrays({ x: [[5, 1], [5, 2], [5, 3]], y: ['a', 'b', 'a'] });
+    const ds = fromArrays({
+      x: [
+        [5, 1],
+        [5, 2],
+        [5, 3],
+      ],
+      y: ['a', 'b', 'a'],
+    });
     for (const numeric of ['standardize', 'minmax'] as const) {
       const { x } = fitPreprocessor(ds, { numeric }).transform(ds);
       expect([x[0], x[2], x[4]]).toEqual([0, 0, 0]);
@@ -64,13 +96,20 @@ describe('fitPreprocessor on tables', () => {
   });
 
   it('is fitted on the training split only', () => {
-    const full = fromArrays({ x: Array.from({ length: 40 }, (_, i) => [i * i]), y: Array.from({ length: 40 }, (_, i) => i % 2) });
+    const full = fromArrays({
+      x: Array.from({ length: 40 }, (_, i) => [i * i]),
+      y: Array.from({ length: 40 }, (_, i) => i % 2),
+    });
     const { train } = splitDataset(full, { validation: 0.2, test: 0.2, seed: 5 });
     const state = fitPreprocessor(train).toJSON();
     const col = state.kind === 'table' ? state.columns[0] : undefined;
-    const trainValues = train.features.kind === 'table' ? Array.from(train.features.columns[0]?.values as Float64Array) : [];
+    const trainValues =
+      train.features.kind === 'table' ? Array.from(train.features.columns[0]?.values as Float64Array) : [];
     const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
-    expect(col?.kind === 'numeric' && col.scaling.method === 'standardize' && col.scaling.mean).toBeCloseTo(mean(trainValues), 9);
+    expect(col?.kind === 'numeric' && col.scaling.method === 'standardize' && col.scaling.mean).toBeCloseTo(
+      mean(trainValues),
+      9,
+    );
     expect(mean(trainValues)).not.toBeCloseTo(mean(Array.from({ length: 40 }, (_, i) => i * i)), 0);
   });
 
@@ -79,15 +118,25 @@ describe('fitPreprocessor on tables', () => {
     const pre = fitPreprocessor(table());
     expect(rows(pre.transform(other).x, 5)[0]?.slice(1, 4)).toEqual([0, 0, 0]);
     const strict = fitPreprocessor(table(), { unknownCategory: 'error' });
-    expect(() => strict.transform(other)).toThrow(/column "color": row 0: unknown category "purple"; known: blue, green, red/);
+    expect(() => strict.transform(other)).toThrow(
+      /column "color": row 0: unknown category "purple"; known: blue, green, red/,
+    );
   });
 
   it('checks the columns of the data it transforms', () => {
     const pre = fitPreprocessor(table());
-    expect(() => pre.transform(table('size,color,label\n1,red,a\n'))).toThrow(/column "weight": column missing/);
-    expect(() => pre.transform(table('size,color,weight,extra,label\n1,red,2,3,a\n'))).toThrow(/column "extra": column was not seen in training/);
-    expect(pre.transform(table('size,color,weight,extra,label\n1,red,2,3,a\n'), { extraColumns: 'ignore' }).shape).toEqual([1, 5]);
-    expect(() => pre.transform(table('size,color,weight,label\n1,3,2,a\n'))).toThrow(/column "color": expected a categorical column, got numeric/);
+    expect(() => pre.transform(table('size,color,label\n1,red,a\n'))).toThrow(
+      /column "weight": column missing/,
+    );
+    expect(() => pre.transform(table('size,color,weight,extra,label\n1,red,2,3,a\n'))).toThrow(
+      /column "extra": column was not seen in training/,
+    );
+    expect(
+      pre.transform(table('size,color,weight,extra,label\n1,red,2,3,a\n'), { extraColumns: 'ignore' }).shape,
+    ).toEqual([1, 5]);
+    expect(() => pre.transform(table('size,color,weight,label\n1,3,2,a\n'))).toThrow(
+      /column "color": expected a categorical column, got numeric/,
+    );
   });
 
   it('transforms raw records with validation', () => {
@@ -101,23 +150,46 @@ describe('fitPreprocessor on tables', () => {
     expect(Array.from(fromRecords.x)).toEqual(Array.from(fromDs.x));
     const gap = pre.transformRecords([{ size: 1, color: null }]);
     expect(Array.from(gap.x).slice(1)).toEqual([0, 0, 1, 0]); // color -> red, weight -> mean -> 0
-    expect(() => pre.transformRecords([{ size: 'big', color: 'red', weight: 1 }])).toThrow('records[0].size: expected a finite number, got "big"');
-    expect(() => pre.transformRecords([{ size: 1, color: 'red', weight: 1, height: 2 }])).toThrow('records[0].height: unknown field; expected only: size, color, weight');
-    expect(() => pre.transformRecords([{ size: 1, color: { a: 1 }, weight: 1 }])).toThrow('records[0].color: expected a string, got an object');
-    expect(() => pre.transformRecords([7])).toThrow('records[0]: expected an object with fields size, color, weight');
+    expect(() => pre.transformRecords([{ size: 'big', color: 'red', weight: 1 }])).toThrow(
+      'records[0].size: expected a finite number, got "big"',
+    );
+    expect(() => pre.transformRecords([{ size: 1, color: 'red', weight: 1, height: 2 }])).toThrow(
+      'records[0].height: unknown field; expected only: size, color, weight',
+    );
+    expect(() => pre.transformRecords([{ size: 1, color: { a: 1 }, weight: 1 }])).toThrow(
+      'records[0].color: expected a string, got an object',
+    );
+    expect(() => pre.transformRecords([7])).toThrow(
+      'records[0]: expected an object with fields size, color, weight',
+    );
     const strict = fitPreprocessor(table(), {}, { missing: { policy: 'error' } });
-    expect(() => strict.transformRecords([{ size: 1, color: 'red' }])).toThrow('records[0].weight: missing value');
+    expect(() => strict.transformRecords([{ size: 1, color: 'red' }])).toThrow(
+      'records[0].weight: missing value',
+    );
   });
 
   it('encodes targets as one-hot, indices or values, matching classes by name', () => {
     const pre = fitPreprocessor(table());
-    expect(pre.encodeTarget(table())).toEqual({ y: Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1, 1, 0]), shape: [5, 2] });
-    expect(pre.encodeTarget(table(), { classification: 'indices' })).toEqual({ y: Int32Array.from([0, 1, 0, 1, 0]), shape: [5] });
+    expect(pre.encodeTarget(table())).toEqual({
+      y: Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1, 1, 0]),
+      shape: [5, 2],
+    });
+    expect(pre.encodeTarget(table(), { classification: 'indices' })).toEqual({
+      y: Int32Array.from([0, 1, 0, 1, 0]),
+      shape: [5],
+    });
     // a file holding only class b: its own class list is ['b'], the model's is ['a', 'b']
-    expect(pre.encodeTarget(table('size,color,weight,label\n1,red,2,b\n')).y).toEqual(Float32Array.from([0, 1]));
-    expect(() => pre.encodeTarget(table('size,color,weight,label\n1,red,2,z\n'))).toThrow(/class "z", unknown to the model \(classes: a, b\)/);
+    expect(pre.encodeTarget(table('size,color,weight,label\n1,red,2,b\n')).y).toEqual(
+      Float32Array.from([0, 1]),
+    );
+    expect(() => pre.encodeTarget(table('size,color,weight,label\n1,red,2,z\n'))).toThrow(
+      /class "z", unknown to the model \(classes: a, b\)/,
+    );
     const reg = fromArrays({ x: [[1], [2]], y: [0.5, 1.5], task: 'regression' });
-    expect(fitPreprocessor(reg).encodeTarget(reg)).toEqual({ y: Float32Array.from([0.5, 1.5]), shape: [2, 1] });
+    expect(fitPreprocessor(reg).encodeTarget(reg)).toEqual({
+      y: Float32Array.from([0.5, 1.5]),
+      shape: [2, 1],
+    });
   });
 
   it('rejects a column with no training values for mean imputation', () => {
@@ -137,7 +209,8 @@ describe('fitPreprocessor on tensors', () => {
     expect(out.x[14 * 28 + 14]).toBeCloseTo(240 / 255, 6);
     const std = fitPreprocessor(mnist, { pixels: 'standardize' });
     const state = std.toJSON();
-    if (state.kind !== 'tensor' || state.pixels.method !== 'standardize') throw new Error('standardize state expected');
+    if (state.kind !== 'tensor' || state.pixels.method !== 'standardize')
+      throw new Error('standardize state expected');
     const z = std.transform(mnist).x;
     let mean = 0;
     for (const v of z) mean += v;
@@ -145,7 +218,9 @@ describe('fitPreprocessor on tensors', () => {
     const atMean = std.transformTensor(new Array<number>(784).fill(state.pixels.mean), 1);
     expect(atMean.shape).toEqual([1, 28, 28, 1]);
     expect(Math.max(...Array.from(atMean.x, Math.abs))).toBeLessThan(1e-6);
-    expect(() => std.transformTensor(new Uint8Array(10), 1)).toThrow(/expected 1 samples of shape \[28, 28, 1\] \(784 values\), got 10 values/);
+    expect(() => std.transformTensor(new Uint8Array(10), 1)).toThrow(
+      /expected 1 samples of shape \[28, 28, 1\] \(784 values\), got 10 values/,
+    );
     expect(() => std.transformRecords([{}])).toThrow(/records can only be transformed for table data/);
   });
 });
@@ -175,7 +250,9 @@ describe('Preprocessor JSON state', () => {
       throw new Error('expected a rejection');
     };
     expect(bad((s) => (s.version = 2))).toMatch(/preprocessor\.version: expected 1/);
-    expect(bad((s) => ((s.columns as Record<string, unknown>[])[0]!.fill = 'x'))).toMatch(/preprocessor\.columns\[0\]\.fill/);
+    expect(bad((s) => ((s.columns as Record<string, unknown>[])[0]!.fill = 'x'))).toMatch(
+      /preprocessor\.columns\[0\]\.fill/,
+    );
     expect(bad((s) => (s.surprise = true))).toMatch(/preprocessor\.surprise: unknown key/);
   });
 });

@@ -18,12 +18,15 @@ function expectStats(actual: FeatureProfile | undefined, expected: NumericStats)
   if (actual?.kind !== 'numeric') throw new Error('numeric profile expected');
   expect(actual.count).toBe(expected.count);
   expect(actual.missing).toBe(expected.missing);
-  for (const key of ['mean', 'std', 'min', 'max'] as const) expect(actual[key]).toBeCloseTo(expected[key] as number, 10);
+  for (const key of ['mean', 'std', 'min', 'max'] as const)
+    expect(actual[key]).toBeCloseTo(expected[key] as number, 10);
   for (const [q, v] of Object.entries(expected.quantiles ?? {})) {
     expect(actual.quantiles?.[q as keyof NumericStats['quantiles'] & string], q).toBeCloseTo(v, 10);
   }
   expect(actual.histogram?.counts).toEqual(expected.histogram?.counts);
-  actual.histogram?.edges.forEach((e, i) => expect(e).toBeCloseTo(expected.histogram?.edges[i] as number, 10));
+  actual.histogram?.edges.forEach((e, i) =>
+    expect(e).toBeCloseTo(expected.histogram?.edges[i] as number, 10),
+  );
 }
 
 function tensorDataset(data: Float32Array | Uint8Array, d: number): Dataset {
@@ -32,7 +35,12 @@ function tensorDataset(data: Float32Array | Uint8Array, d: number): Dataset {
     name: 't',
     n,
     features: { kind: 'tensor', shape: [d], data },
-    target: { kind: 'classification', name: 'y', classes: ['a', 'b'], y: Int32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)) },
+    target: {
+      kind: 'classification',
+      name: 'y',
+      classes: ['a', 'b'],
+      y: Int32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+    },
     source: { kind: 'memory', location: 't' },
   };
 }
@@ -60,7 +68,10 @@ describe('profileDataset', () => {
     expect(DataProfileSchema.parse(JSON.parse(JSON.stringify(profile)))).toEqual(profile);
     names.forEach((name, j) => {
       const ref = REF.table[name]!;
-      expectStats(profile.features[j], { ...ref.stats, missing: ref.stats.missing + (n - ref.values.length) });
+      expectStats(profile.features[j], {
+        ...ref.stats,
+        missing: ref.stats.missing + (n - ref.values.length),
+      });
     });
     const label = profile.label;
     if (label.kind !== 'regression') throw new Error('regression label expected');
@@ -79,7 +90,12 @@ describe('profileDataset', () => {
     }
     const floats = profileDataset(tensorDataset(Float32Array.from(REF.floats.data), 6));
     floats.features.forEach((f, j) => expectStats(f, REF.floats.stats[j]!));
-    expect(floats.label).toEqual({ kind: 'classification', name: 'y', classes: ['a', 'b'], counts: [26, 14] });
+    expect(floats.label).toEqual({
+      kind: 'classification',
+      name: 'y',
+      classes: ['a', 'b'],
+      counts: [26, 14],
+    });
   });
 
   it('profiles categorical columns with top frequencies and missing counts', () => {
@@ -88,7 +104,13 @@ describe('profileDataset', () => {
       n: 7,
       features: {
         kind: 'table',
-        columns: [{ name: 'color', kind: 'categorical', values: ['red', 'blue', 'red', null, 'green', 'blue', 'red'] }],
+        columns: [
+          {
+            name: 'color',
+            kind: 'categorical',
+            values: ['red', 'blue', 'red', null, 'green', 'blue', 'red'],
+          },
+        ],
       },
       target: { kind: 'classification', name: 'y', classes: ['x'], y: new Int32Array(7) },
       source: { kind: 'memory', location: 'c' },
@@ -129,7 +151,9 @@ describe('profileDataset', () => {
       },
     });
     const corner = p.features[0];
-    expect(corner?.kind === 'numeric' && corner.histogram?.counts).toEqual([0, 0, 0, 0, 0, 60000, 0, 0, 0, 0]);
+    expect(corner?.kind === 'numeric' && corner.histogram?.counts).toEqual([
+      0, 0, 0, 0, 0, 60000, 0, 0, 0, 0,
+    ]);
     expect(p.label).toMatchObject({ counts: [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949] });
     // about 0.15 s on an idle 2-core machine; generous for shared CI
     expect(ms).toBeLessThan(3000);

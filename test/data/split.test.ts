@@ -119,7 +119,11 @@ describe('splitDataset', () => {
   });
 
   it('splits regression data without stratification', () => {
-    const ds = fromArrays({ x: Array.from({ length: 20 }, (_, i) => [i]), y: Array.from({ length: 20 }, (_, i) => i / 2), task: 'regression' });
+    const ds = fromArrays({
+      x: Array.from({ length: 20 }, (_, i) => [i]),
+      y: Array.from({ length: 20 }, (_, i) => i / 2),
+      task: 'regression',
+    });
     const s = splitDataset(ds, { validation: 0.25, test: 0.25 });
     expect([s.train.n, s.validation.n, s.test.n]).toEqual([10, 5, 5]);
     expect(s.test.target.kind).toBe('regression');

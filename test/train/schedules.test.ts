@@ -73,7 +73,7 @@ describe('optimizers', () => {
     // With a zero gradient Adam does nothing; AdamW still shrinks w by lr * wd * w.
     const v = tf.variable(tf.scalar(2), true, 'adamw_test');
     const opt = new AdamWOptimizer(0.1, 0.9, 0.999, 1e-7, 0.5);
-    opt.applyGradients({ adamw_test: tf.scalar(0) });
+    opt.applyGradients([{ name: 'adamw_test', tensor: tf.scalar(0) }]);
     expect(v.dataSync()[0]).toBeCloseTo(2 * (1 - 0.1 * 0.5), 5);
     v.dispose();
   });

@@ -42,6 +42,28 @@ export interface NativeAddon {
   transpose(x: Words, out: Words, params: Float64Array): void;
   /** False (nothing written) when an index is out of range. */
   gather(x: Words, indices: Int32Array, out: Words, params: Float64Array): boolean;
+  /** params: [beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1, 1-accBeta2, epsilon, -lr, decay], all float32 values. */
+  adam(
+    value: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    grad: Float32Array,
+    newValue: Float32Array,
+    newM: Float32Array,
+    newV: Float32Array,
+    params: Float64Array,
+  ): void;
+  momentum(
+    value: Float32Array,
+    acc: Float32Array,
+    grad: Float32Array,
+    newValue: Float32Array,
+    newAcc: Float32Array,
+    momentum: number,
+    negLr: number,
+    nesterov: boolean,
+  ): void;
+  sgd(value: Float32Array, grad: Float32Array, newValue: Float32Array, negLr: number): void;
 }
 
 const REQUIRED: readonly (keyof NativeAddon)[] = [
@@ -59,6 +81,9 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'softmax',
   'transpose',
   'gather',
+  'adam',
+  'momentum',
+  'sgd',
 ];
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

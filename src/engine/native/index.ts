@@ -13,3 +13,9 @@ export {
   type NativeStatus,
 } from './install.js';
 export type { NativeAddon, NativeAddonInfo } from './addon.js';
+export {
+  NativeAdamOptimizer,
+  NativeAdamWOptimizer,
+  NativeMomentumOptimizer,
+  NativeSGDOptimizer,
+} from './optimizers.js';

@@ -41,8 +41,11 @@ describeNative('native binary ops', () => {
 
   it('match the JS kernels for every broadcasting pattern up to rank 4 (odd sizes)', () => {
     const pairs = broadcastPairs([3, 5, 2, 17]);
+    // All ops share one broadcasting walker: every pattern for a few ops, a sample for the rest.
+    const full = new Set(['Add', 'SquaredDifference', 'Less']);
     for (const [name, op] of BINARY) {
-      for (const [sa, sb] of pairs) {
+      for (const [k, [sa, sb]] of pairs.entries()) {
+        if (!full.has(name) && k % 7 !== 0 && k < pairs.length - 6) continue;
         const lo = name === 'Pow' ? 0.1 : -2;
         const a = randomTensor(rng, sa, lo, 2);
         // small integers make Equal/Less see ties

@@ -13,11 +13,17 @@ namespace ma {
 
 namespace {
 
-std::atomic<bool> g_force_portable{false};
+// 0 = best available, 1 = portable, 2 = at most AVX2 (tests and benchmarks pin a path).
+std::atomic<int> g_isa_cap{0};
 
 const UKernel& select_kernel() {
+  const int cap = g_isa_cap.load(std::memory_order_relaxed);
+  if (cap == 1) return ukernel_portable();
+#if defined(MODELAUTO_HAVE_AVX512)
+  if (cap == 0 && cpu_has_avx512f()) return ukernel_avx512();
+#endif
 #if defined(MODELAUTO_HAVE_AVX2)
-  if (!g_force_portable.load(std::memory_order_relaxed) && cpu_has_avx2_fma()) return ukernel_avx2();
+  if (cpu_has_avx2_fma()) return ukernel_avx2();
 #endif
   return ukernel_portable();
 }
@@ -267,7 +273,7 @@ void Epilogue::apply(float* c, idx c_rs, idx i0, idx j0, idx rows, idx cols) con
 
 const char* gemm_isa() { return select_kernel().isa; }
 
-void gemm_set_force_portable(bool force) { g_force_portable.store(force); }
+void gemm_set_isa_cap(int cap) { g_isa_cap.store(cap < 0 || cap > 2 ? 0 : cap); }
 
 void sgemm(const GemmProblem& g, int max_threads) {
   if (g.M <= 0 || g.N <= 0) return;

@@ -47,10 +47,11 @@ struct GemmProblem {
 // max_threads: 0 = the whole pool, 1 = run on the calling thread only.
 void sgemm(const GemmProblem& g, int max_threads = 0);
 
-// Name of the micro-kernel in use ("avx2-fma" or "portable").
+// Name of the micro-kernel in use ("avx512", "avx2-fma" or "portable").
 const char* gemm_isa();
-// Tests and benchmarks force the portable path to check it on x86-64 as well.
-void gemm_set_force_portable(bool force);
+// Caps the instruction set: 0 = best available, 1 = portable, 2 = AVX2. Tests use it to check
+// every path on one machine; benchmarks to compare them.
+void gemm_set_isa_cap(int cap);
 
 // Activation used by fused epilogues (also by the conv kernels).
 float apply_act(Act act, float v, float alpha, float prelu_w);

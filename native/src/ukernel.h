@@ -21,5 +21,8 @@ const UKernel& ukernel_portable();
 #if defined(MODELAUTO_HAVE_AVX2)
 const UKernel& ukernel_avx2();
 #endif
+#if defined(MODELAUTO_HAVE_AVX512)
+const UKernel& ukernel_avx512();
+#endif
 
 }  // namespace ma

@@ -71,3 +71,13 @@ describe('loadExperimentSpec', () => {
     expect(error(write('spec.txt', VALID)).code).toBe('USAGE');
   });
 });
+
+describe('the main job', () => {
+  it('embeds the same experiment as examples/mnist.yaml', async () => {
+    const { QUICKSTART_SPEC } = await import('../../src/pipeline/quickstart.js');
+    const { parseExperimentSpec } = await import('../../src/train/experiment.js');
+    const file = loadExperimentSpec('examples/mnist.yaml');
+    const embedded = parseExperimentSpec(QUICKSTART_SPEC);
+    expect({ ...embedded, description: '' }).toEqual({ ...file, description: '' });
+  });
+});

@@ -10,8 +10,9 @@ import { nativeAddon } from './install.js';
  * the addon, the cpu backend or float32 data is missing they run tfjs's implementation.
  */
 
-type Grads = Parameters<tf.Optimizer['applyGradients']>[0];
+type Grads = Parameters<tf.AdamOptimizer['applyGradients']>[0];
 type SgdGrads = Parameters<tf.SGDOptimizer['applyGradients']>[0];
+type MomentumGrads = Parameters<tf.MomentumOptimizer['applyGradients']>[0];
 interface OptimizerVariable {
   originalName: string;
   variable: tf.Variable;
@@ -48,7 +49,7 @@ function values(ctx: NativeContext, t: tf.Tensor): Float32Array | undefined {
   return v instanceof Float32Array ? v : undefined;
 }
 
-function gradList(grads: Grads): { name: string; tensor: tf.Tensor | undefined }[] {
+function gradList(grads: Grads | SgdGrads): { name: string; tensor: tf.Tensor | undefined }[] {
   return Array.isArray(grads)
     ? grads.map((g) => ({ name: g.name, tensor: g.tensor }))
     : Object.keys(grads).map((name) => ({ name, tensor: grads[name] }));
@@ -70,7 +71,7 @@ function slot(list: OptimizerVariable[], i: number, value: tf.Variable, suffix: 
 }
 
 /** Every (variable, gradient) pair is float32 on the cpu backend: otherwise use tfjs's update. */
-function allFloat32(ctx: NativeContext, grads: Grads): boolean {
+function allFloat32(ctx: NativeContext, grads: Grads | SgdGrads): boolean {
   return gradList(grads).every(({ name, tensor }) => {
     if (!tensor) return true;
     const v = tf.engine().registeredVariables[name];
@@ -87,6 +88,9 @@ function readScalar(v: tf.Variable): number {
 }
 
 export class NativeAdamOptimizer extends tf.AdamOptimizer {
+  /** Updates done natively / by tfjs's implementation (shown by diagnostics and tests). */
+  readonly steps = { native: 0, js: 0 };
+
   constructor(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon?: number) {
     // tfjs fills in the backend's epsilon when it is null
     super(learningRate, beta1, beta2, epsilon ?? (null as unknown as number));
@@ -100,10 +104,12 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(grads: Grads): void {
     const ctx = nativeContext();
     if (!ctx || !allFloat32(ctx, grads)) {
+      this.steps.js++;
       this.jsDecay(grads);
       super.applyGradients(grads);
       return;
     }
+    this.steps.native++;
     const st = this as unknown as AdamInternals;
     const accB1 = readScalar(st.accBeta1);
     const accB2 = readScalar(st.accBeta2);
@@ -195,12 +201,16 @@ export class NativeAdamWOptimizer extends NativeAdamOptimizer {
 tf.serialization.registerClass(NativeAdamWOptimizer);
 
 export class NativeSGDOptimizer extends tf.SGDOptimizer {
+  readonly steps = { native: 0, js: 0 };
+
   override applyGradients(grads: SgdGrads): void {
     const ctx = nativeContext();
     if (!ctx || !allFloat32(ctx, grads)) {
+      this.steps.js++;
       super.applyGradients(grads);
       return;
     }
+    this.steps.native++;
     const negLr = f32(-this.learningRate);
     for (const { name, tensor } of gradList(grads)) {
       if (!tensor) continue;
@@ -217,22 +227,20 @@ export class NativeSGDOptimizer extends tf.SGDOptimizer {
 }
 
 export class NativeMomentumOptimizer extends tf.MomentumOptimizer {
-  private readonly momentumValue: number;
-  private readonly nesterov: boolean;
+  readonly steps = { native: 0, js: 0 };
 
-  constructor(learningRate: number, momentum: number, useNesterov = false) {
-    super(learningRate, momentum, useNesterov);
-    this.momentumValue = momentum;
-    this.nesterov = useNesterov;
-  }
-
-  override applyGradients(grads: SgdGrads): void {
+  override applyGradients(grads: MomentumGrads): void {
     const ctx = nativeContext();
-    const momentum = (this.getConfig()['momentum'] as number | undefined) ?? this.momentumValue;
+    // momentum and useNesterov are private in tfjs; getConfig() is their public view
+    const config = this.getConfig();
+    const momentum = Number(config['momentum']);
+    const nesterov = config['useNesterov'] === true;
     if (!ctx || !allFloat32(ctx, grads)) {
+      this.steps.js++;
       super.applyGradients(grads);
       return;
     }
+    this.steps.native++;
     const st = this as unknown as MomentumInternals;
     const negLr = f32(-this.learningRate);
     gradList(grads).forEach(({ name, tensor }, i) => {
@@ -245,7 +253,7 @@ export class NativeMomentumOptimizer extends tf.MomentumOptimizer {
       if (!wv || !av || !gv) throw new Error(`optimizer: ${name} lost its float32 data`);
       const nw = new Float32Array(wv.length);
       const na = new Float32Array(wv.length);
-      ctx.addon.momentum(wv, av, gv, nw, na, f32(momentum), negLr, this.nesterov);
+      ctx.addon.momentum(wv, av, gv, nw, na, f32(momentum), negLr, nesterov);
       assignFrom(acc, na);
       assignFrom(value, nw);
     });

@@ -16,7 +16,7 @@
       "MACOSX_DEPLOYMENT_TARGET": "11.0"
     },
     "conditions": [
-      ["target_arch=='x64'", {"defines": ["MODELAUTO_HAVE_AVX2=1"]}]
+      ["target_arch=='x64'", {"defines": ["MODELAUTO_HAVE_AVX2=1", "MODELAUTO_HAVE_AVX512=1"]}]
     ]
   },
   "targets": [
@@ -38,7 +38,7 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "conditions": [
-        ["target_arch=='x64'", {"dependencies": ["modelauto_avx2"]}]
+        ["target_arch=='x64'", {"dependencies": ["modelauto_avx2", "modelauto_avx512"]}]
       ]
     }
   ],
@@ -52,6 +52,13 @@
           "sources": ["src/ukernel_avx2.cc"],
           "cflags": ["-mavx2", "-mfma"],
           "xcode_settings": {"OTHER_CFLAGS": ["<@(ma_common_cflags)", "-mavx2", "-mfma"]}
+        },
+        {
+          "target_name": "modelauto_avx512",
+          "type": "static_library",
+          "sources": ["src/ukernel_avx512.cc"],
+          "cflags": ["-mavx512f", "-mfma"],
+          "xcode_settings": {"OTHER_CFLAGS": ["<@(ma_common_cflags)", "-mavx512f", "-mfma"]}
         }
       ]
     }]

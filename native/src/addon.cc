@@ -18,6 +18,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("isa", gemm_isa());
   o.Set("avx2", cpu_has_avx2_fma());
+  o.Set("avx512", cpu_has_avx512f());
   o.Set("threads", ThreadPool::instance().threads());
   o.Set("hardwareThreads", static_cast<double>(std::thread::hardware_concurrency()));
 #if defined(__clang__)
@@ -36,9 +37,9 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), ThreadPool::instance().threads());
 }
 
-Napi::Value SetForcePortable(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "expected a boolean");
-  gemm_set_force_portable(info[0].As<Napi::Boolean>().Value());
+// setIsaCap(0 = best, 1 = portable, 2 = AVX2) -> name of the micro-kernel now in use
+Napi::Value SetIsaCap(const Napi::CallbackInfo& info) {
+  gemm_set_isa_cap(static_cast<int>(int_arg(info, 0)));
   return Napi::String::New(info.Env(), gemm_isa());
 }
 
@@ -48,7 +49,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ThreadPool::instance().set_threads(1);
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
-  exports.Set("setForcePortable", Napi::Function::New(env, SetForcePortable, "setForcePortable"));
+  exports.Set("setIsaCap", Napi::Function::New(env, SetIsaCap, "setIsaCap"));
   register_matmul(env, exports);
   register_elementwise(env, exports);
   register_optim(env, exports);

@@ -43,6 +43,8 @@ export class ProgressLogger extends BaseCallback {
   private lastDraw = 0;
   private seen = 0;
   private currentEpoch = 0;
+  /** Size-weighted sums of the batch metrics: the bar shows epoch-to-date means, like Keras. */
+  private sums = new Map<string, number>();
 
   constructor(options: ProgressOptions = {}) {
     super();
@@ -56,11 +58,17 @@ export class ProgressLogger extends BaseCallback {
     this.epochStart = performance.now();
     this.lastDraw = 0;
     this.seen = 0;
+    this.sums.clear();
   }
 
   onBatchEnd(batch: number, logs: Logs): void {
-    this.seen += logs['size'] ?? 0;
+    const size = logs['size'] ?? 0;
+    this.seen += size;
     if (!this.tty) return;
+    for (const k of this.ctx.params.metrics) {
+      const v = logs[k];
+      if (v !== undefined) this.sums.set(k, (this.sums.get(k) ?? 0) + v * size);
+    }
     const now = performance.now();
     const steps = this.ctx.params.stepsPerEpoch;
     if (now - this.lastDraw < this.refreshMs && batch + 1 < steps) return;
@@ -73,7 +81,9 @@ export class ProgressLogger extends BaseCallback {
     const bar = '='.repeat(Math.max(0, done - 1)) + (done < width ? '>' : '=') + ' '.repeat(width - done);
     const epochs = this.ctx.params.epochs;
     const e = `${this.currentEpoch + 1}/${epochs}`;
-    const metrics = formatLogs(logs, this.ctx.params.metrics);
+    const means: Logs = {};
+    for (const [k, v] of this.sums) means[k] = v / Math.max(this.seen, 1);
+    const metrics = formatLogs(means, this.ctx.params.metrics);
     const line = `Epoch ${e} [${bar}] ${batch + 1}/${steps}  ${metrics}  ${Math.round(rate)} samples/s  ETA ${formatDuration(eta)}`;
     this.stream.write(`\r\x1b[K${line}`);
   }

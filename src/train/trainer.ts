@@ -62,6 +62,8 @@ export interface FitResult {
   samplesPerSecond: number;
 }
 
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function rowSize(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -214,6 +216,9 @@ export async function fit(model: tf.LayersModel, train: TensorData, options: Fit
         samplesSeen += to - from;
         ctx.globalStep += 1;
         await callbacks.batchEnd(batch, logs);
+        // tfjs resolves data() as a microtask, so without this the loop never lets the event loop run
+        // signal handlers (Ctrl-C), timers or I/O callbacks until training ends.
+        await yieldToEventLoop();
         if (options.signal?.aborted) {
           status = 'interrupted';
           break;

@@ -74,3 +74,42 @@ describe('modelauto CLI', () => {
     expect(cli('runs', 'show', 'ffffffff').code).toBe(1);
   });
 });
+
+describe('Ctrl-C', () => {
+  it('stops after the current batch, records the run as interrupted and exits 1', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        '--store',
+        store,
+        '--json',
+        'train',
+        'examples/iris.yaml',
+        '--epochs',
+        '100000',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // Line logs (not a terminal): interrupt once a few epochs have run.
+        if (/Epoch 3\//.test(stderr)) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain('interrupt: stopping after the current batch');
+    const result = JSON.parse(stdout);
+    expect(result.run.status).toBe('interrupted');
+    expect(result.epochs).toBeGreaterThanOrEqual(2);
+  });
+});

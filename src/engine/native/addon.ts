@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 export interface NativeAddonInfo {
   isa: string;
   avx2: boolean;
+  avx512: boolean;
   threads: number;
   hardwareThreads: number;
   compiler: string;
@@ -22,7 +23,8 @@ export type Words = Float32Array | Int32Array;
 export interface NativeAddon {
   info(): NativeAddonInfo;
   setThreads(n: number): number;
-  setForcePortable(force: boolean): string;
+  /** 0 = best available, 1 = portable, 2 = AVX2; returns the GEMM micro-kernel now in use. */
+  setIsaCap(cap: number): string;
   matmul(
     a: Float32Array,
     b: Float32Array,
@@ -69,7 +71,7 @@ export interface NativeAddon {
 const REQUIRED: readonly (keyof NativeAddon)[] = [
   'info',
   'setThreads',
-  'setForcePortable',
+  'setIsaCap',
   'matmul',
   'binary',
   'compare',

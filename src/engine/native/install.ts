@@ -21,7 +21,7 @@ export interface NativeStatus {
   /** The addon loaded and its kernels are registered. */
   available: boolean;
   reason?: string;
-  /** GEMM micro-kernel: 'avx2-fma', 'portable', or 'none' without the addon. */
+  /** GEMM micro-kernel: 'avx512', 'avx2-fma', 'portable', or 'none' without the addon. */
   isa: string;
   threads: number;
   addonPath?: string;

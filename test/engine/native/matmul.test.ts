@@ -36,6 +36,30 @@ describeNative('native BatchMatMul', () => {
     }
   });
 
+  it('gives the same products with every micro-kernel the CPU supports (AVX-512, AVX2, portable)', () => {
+    const addon = nativeAddon();
+    const used = new Set<string>();
+    try {
+      for (const cap of [0, 2, 1]) {
+        used.add(addon?.setIsaCap(cap) ?? '');
+        for (const [m, n, k] of [
+          [1, 1, 1],
+          [7, 9, 3],
+          [13, 37, 300],
+          [150, 70, 260],
+        ] as const) {
+          const a = randomTensor(rng, [m, k]);
+          const b = randomTensor(rng, [n, k]);
+          expectSameResult(runBoth(() => tf.matMul(a, b, false, true)), 1e-4, `cap ${cap} ${m}x${n}x${k}`);
+          tf.dispose([a, b]);
+        }
+      }
+    } finally {
+      addon?.setIsaCap(0);
+    }
+    expect(used.has('portable')).toBe(true);
+  });
+
   it('broadcasts batch dimensions', () => {
     const cases: [number[], number[]][] = [
       [[3, 4, 5], [3, 5, 2]],

@@ -1,0 +1,434 @@
+#include "conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "thread_pool.h"
+
+namespace ma {
+namespace {
+
+// The im2col matrix of a convolution, never materialised: row = (b, oh, ow),
+// col = (kh, kw, c). Entry = src[b, oh*sr + kh*dr - pr, ow*sc + kw*dc - pc, c], or 0 outside.
+// With `transposed`, rows and columns swap roles (filter gradients).
+struct Im2col : APanelSource {
+  const float* src;
+  idx src_h, src_w, ch;
+  idx out_h, out_w;
+  idx f_w;
+  idx sr, sc, dr, dc, pr, pc;
+  // Backprop-input gather for strided convolutions: src positions must be multiples of the
+  // stride (div_r/div_c > 1) and are divided by it.
+  idx div_r = 1, div_c = 1;
+  bool transposed = false;
+
+  // Writes n = count consecutive columns [p0, p0 + count) of im2col row `row` to dst[k * step].
+  void row_segment(idx row, idx p0, idx count, float* dst, idx step) const {
+    const idx ow = row % out_w, t = row / out_w, oh = t % out_h, b = t / out_h;
+    const float* base = src + b * src_h * src_w * ch;
+    idx p = p0;
+    const idx end = p0 + count;
+    while (p < end) {
+      const idx c = p % ch, khw = p / ch, kw = khw % f_w, kh = khw / f_w;
+      const idx run = std::min(ch - c, end - p);
+      idx ih = oh * sr + kh * dr - pr, iw = ow * sc + kw * dc - pc;
+      bool ok = true;
+      if (div_r > 1) {
+        ok = ih >= 0 && ih % div_r == 0;
+        ih /= div_r;
+      }
+      if (div_c > 1) {
+        ok = ok && iw >= 0 && iw % div_c == 0;
+        iw /= div_c;
+      }
+      ok = ok && ih >= 0 && ih < src_h && iw >= 0 && iw < src_w;
+      float* d = dst + (p - p0) * step;
+      if (ok) {
+        const float* s = base + (ih * src_w + iw) * ch + c;
+        for (idx k = 0; k < run; ++k) d[k * step] = s[k];
+      } else {
+        for (idx k = 0; k < run; ++k) d[k * step] = 0.f;
+      }
+      p += run;
+    }
+  }
+
+  void pack_sliver(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const override {
+    if (!transposed) {
+      for (idx r = 0; r < rows; ++r) row_segment(i0 + r, p0, kc, dst + r, mr);
+      for (idx r = rows; r < mr; ++r)
+        for (idx p = 0; p < kc; ++p) dst[p * mr + r] = 0.f;
+    } else {
+      // A(i, p) = im2col(p, i): each GEMM column p is one im2col row, read as a contiguous run.
+      for (idx p = 0; p < kc; ++p) {
+        float* d = dst + p * mr;
+        row_segment(p0 + p, i0, rows, d, 1);
+        for (idx r = rows; r < mr; ++r) d[r] = 0.f;
+      }
+    }
+  }
+};
+
+Im2col forward_im2col(const ConvGeom& g, const float* x) {
+  Im2col a;
+  a.src = x;
+  a.src_h = g.in_h;
+  a.src_w = g.in_w;
+  a.ch = g.in_c;
+  a.out_h = g.out_h;
+  a.out_w = g.out_w;
+  a.f_w = g.f_w;
+  a.sr = g.stride_h;
+  a.sc = g.stride_w;
+  a.dr = g.dil_h;
+  a.dc = g.dil_w;
+  a.pr = g.pad_top;
+  a.pc = g.pad_left;
+  return a;
+}
+
+template <class F>
+void parallel_rows(idx rows, idx work_per_row, F&& fn) {
+  ThreadPool& pool = ThreadPool::instance();
+  const int threads = pool.threads();
+  if (threads <= 1 || rows < 2 || rows * std::max<idx>(1, work_per_row) < (1 << 15)) {
+    fn(0, rows);
+    return;
+  }
+  const int tasks = static_cast<int>(std::min<idx>(rows, 4 * threads));
+  const idx chunk = ceil_div(rows, tasks);
+  pool.parallel_for(tasks, [&](int t) {
+    const idx b = t * chunk, e = std::min(rows, b + chunk);
+    if (b < e) fn(b, e);
+  });
+}
+
+}  // namespace
+
+void conv2d(const ConvGeom& g, const float* x, const float* w, float* y, const Epilogue& ep) {
+  GemmProblem p;
+  p.M = g.batch * g.out_h * g.out_w;
+  p.N = g.out_c;
+  p.K = g.f_h * g.f_w * g.in_c;
+  p.B = w;
+  p.b_rs = g.out_c;
+  p.b_cs = 1;
+  p.C = y;
+  p.c_rs = g.out_c;
+  p.ep = ep;
+  const bool pointwise = g.f_h == 1 && g.f_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+                         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+  Im2col a = forward_im2col(g, x);
+  if (pointwise) {
+    p.A = x;
+    p.a_rs = g.in_c;
+    p.a_cs = 1;
+  } else {
+    p.a_src = &a;
+  }
+  sgemm(p);
+}
+
+void conv2d_backprop_input(const ConvGeom& g, const float* dy, const float* w, float* dx) {
+  // dx[b, h, w, ic] = sum over (kh, kw, oc) of dy[b, (h + pt - kh) / sh, (w + pl - kw) / sw, oc]
+  // * W[kh, kw, ic, oc]: an implicit GEMM over dy with the filter transposed per tap.
+  const idx K = g.f_h * g.f_w * g.out_c;
+  std::vector<float> wt(static_cast<size_t>(K * g.in_c));
+  for (idx t = 0; t < g.f_h * g.f_w; ++t)
+    for (idx ic = 0; ic < g.in_c; ++ic)
+      for (idx oc = 0; oc < g.out_c; ++oc) wt[(t * g.out_c + oc) * g.in_c + ic] = w[(t * g.in_c + ic) * g.out_c + oc];
+  Im2col a;
+  a.src = dy;
+  a.src_h = g.out_h;
+  a.src_w = g.out_w;
+  a.ch = g.out_c;
+  a.out_h = g.in_h;
+  a.out_w = g.in_w;
+  a.f_w = g.f_w;
+  a.sr = 1;
+  a.sc = 1;
+  a.dr = -1;
+  a.dc = -1;
+  a.pr = -g.pad_top;
+  a.pc = -g.pad_left;
+  a.div_r = g.stride_h;
+  a.div_c = g.stride_w;
+  GemmProblem p;
+  p.M = g.batch * g.in_h * g.in_w;
+  p.N = g.in_c;
+  p.K = K;
+  p.a_src = &a;
+  p.B = wt.data();
+  p.b_rs = g.in_c;
+  p.b_cs = 1;
+  p.C = dx;
+  p.c_rs = g.in_c;
+  sgemm(p);
+}
+
+void conv2d_backprop_filter(const ConvGeom& g, const float* x, const float* dy, float* dw) {
+  // dW[(kh, kw, ic), oc] = im2col(x)^T * dy. The reduction runs over every output pixel, so
+  // threads split the pixels and add their partial filters at the end.
+  Im2col a = forward_im2col(g, x);
+  a.transposed = true;
+  const idx M = g.f_h * g.f_w * g.in_c, N = g.out_c, K = g.batch * g.out_h * g.out_w;
+  GemmProblem p;
+  p.M = M;
+  p.N = N;
+  p.a_src = &a;
+  p.b_rs = N;
+  p.b_cs = 1;
+  p.c_rs = N;
+  ThreadPool& pool = ThreadPool::instance();
+  const int threads = pool.threads();
+  const idx min_rows = 256;
+  const int tasks = static_cast<int>(std::max<idx>(1, std::min<idx>(threads, K / min_rows)));
+  if (tasks <= 1 || M * N >= 64 * 256) {
+    p.K = K;
+    p.B = dy;
+    p.C = dw;
+    sgemm(p);
+    return;
+  }
+  std::vector<float> partial(static_cast<size_t>((tasks - 1) * M * N));
+  const idx chunk = ceil_div(K, tasks);
+  pool.parallel_for(tasks, [&](int t) {
+    const idx k0 = t * chunk, k1 = std::min(K, k0 + chunk);
+    GemmProblem s = p;
+    // Column offset into the transposed im2col: shift the packer's view of p.
+    Im2col part = a;
+    struct Shifted : APanelSource {
+      const Im2col* base;
+      idx shift;
+      void pack_sliver(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const override {
+        base->pack_sliver(i0, rows, p0 + shift, kc, mr, dst);
+      }
+    } shifted;
+    shifted.base = &part;
+    shifted.shift = k0;
+    s.a_src = &shifted;
+    s.K = std::max<idx>(0, k1 - k0);
+    s.B = dy + k0 * N;
+    s.C = t == 0 ? dw : partial.data() + (t - 1) * M * N;
+    sgemm(s, 1);
+  });
+  for (int t = 1; t < tasks; ++t) {
+    const float* src = partial.data() + (t - 1) * M * N;
+    for (idx i = 0; i < M * N; ++i) dw[i] += src[i];
+  }
+}
+
+void depthwise_conv2d(const ConvGeom& g, const float* x, const float* w, float* y, const Epilogue& ep) {
+  const idx C = g.in_c, mult = g.out_c / g.in_c, OC = g.out_c;
+  parallel_rows(g.batch * g.out_h, g.out_w * OC * g.f_h * g.f_w, [&](idx r0, idx r1) {
+    for (idx r = r0; r < r1; ++r) {
+      const idx b = r / g.out_h, oh = r % g.out_h;
+      for (idx ow = 0; ow < g.out_w; ++ow) {
+        float* out = y + ((b * g.out_h + oh) * g.out_w + ow) * OC;
+        std::fill(out, out + OC, 0.f);
+        for (idx kh = 0; kh < g.f_h; ++kh) {
+          const idx ih = oh * g.stride_h - g.pad_top + kh * g.dil_h;
+          if (ih < 0 || ih >= g.in_h) continue;
+          for (idx kw = 0; kw < g.f_w; ++kw) {
+            const idx iw = ow * g.stride_w - g.pad_left + kw * g.dil_w;
+            if (iw < 0 || iw >= g.in_w) continue;
+            const float* xs = x + ((b * g.in_h + ih) * g.in_w + iw) * C;
+            const float* ws = w + (kh * g.f_w + kw) * OC;
+            if (mult == 1) {
+              for (idx c = 0; c < C; ++c) out[c] += xs[c] * ws[c];
+            } else {
+              for (idx c = 0; c < C; ++c)
+                for (idx q = 0; q < mult; ++q) out[c * mult + q] += xs[c] * ws[c * mult + q];
+            }
+          }
+        }
+        const idx row = (b * g.out_h + oh) * g.out_w + ow;
+        if (ep.active()) ep.apply(y, OC, row, 0, 1, OC);
+      }
+    }
+  });
+}
+
+void depthwise_backprop_input(const ConvGeom& g, const float* dy, const float* w, float* dx) {
+  const idx C = g.in_c, mult = g.out_c / g.in_c, OC = g.out_c;
+  parallel_rows(g.batch, g.in_h * g.in_w * OC * g.f_h * g.f_w, [&](idx b0, idx b1) {
+    for (idx b = b0; b < b1; ++b) {
+      float* dxb = dx + b * g.in_h * g.in_w * C;
+      std::fill(dxb, dxb + g.in_h * g.in_w * C, 0.f);
+      for (idx oh = 0; oh < g.out_h; ++oh)
+        for (idx ow = 0; ow < g.out_w; ++ow) {
+          const float* d = dy + ((b * g.out_h + oh) * g.out_w + ow) * OC;
+          for (idx kh = 0; kh < g.f_h; ++kh) {
+            const idx ih = oh * g.stride_h - g.pad_top + kh * g.dil_h;
+            if (ih < 0 || ih >= g.in_h) continue;
+            for (idx kw = 0; kw < g.f_w; ++kw) {
+              const idx iw = ow * g.stride_w - g.pad_left + kw * g.dil_w;
+              if (iw < 0 || iw >= g.in_w) continue;
+              float* o = dxb + (ih * g.in_w + iw) * C;
+              const float* ws = w + (kh * g.f_w + kw) * OC;
+              if (mult == 1) {
+                for (idx c = 0; c < C; ++c) o[c] += d[c] * ws[c];
+              } else {
+                for (idx c = 0; c < C; ++c) {
+                  float s = 0.f;
+                  for (idx q = 0; q < mult; ++q) s += d[c * mult + q] * ws[c * mult + q];
+                  o[c] += s;
+                }
+              }
+            }
+          }
+        }
+    }
+  });
+}
+
+void depthwise_backprop_filter(const ConvGeom& g, const float* x, const float* dy, float* dw) {
+  const idx C = g.in_c, mult = g.out_c / g.in_c, OC = g.out_c, FS = g.f_h * g.f_w * OC;
+  ThreadPool& pool = ThreadPool::instance();
+  const int tasks = static_cast<int>(std::max<idx>(1, std::min<idx>(pool.threads(), g.batch)));
+  std::vector<float> partial(static_cast<size_t>(tasks * FS), 0.f);
+  const idx chunk = ceil_div(g.batch, tasks);
+  pool.parallel_for(tasks, [&](int t) {
+    float* acc = partial.data() + t * FS;
+    for (idx b = t * chunk; b < std::min(g.batch, (t + 1) * chunk); ++b)
+      for (idx oh = 0; oh < g.out_h; ++oh)
+        for (idx ow = 0; ow < g.out_w; ++ow) {
+          const float* d = dy + ((b * g.out_h + oh) * g.out_w + ow) * OC;
+          for (idx kh = 0; kh < g.f_h; ++kh) {
+            const idx ih = oh * g.stride_h - g.pad_top + kh * g.dil_h;
+            if (ih < 0 || ih >= g.in_h) continue;
+            for (idx kw = 0; kw < g.f_w; ++kw) {
+              const idx iw = ow * g.stride_w - g.pad_left + kw * g.dil_w;
+              if (iw < 0 || iw >= g.in_w) continue;
+              const float* xs = x + ((b * g.in_h + ih) * g.in_w + iw) * C;
+              float* a = acc + (kh * g.f_w + kw) * OC;
+              if (mult == 1) {
+                for (idx c = 0; c < C; ++c) a[c] += xs[c] * d[c];
+              } else {
+                for (idx c = 0; c < C; ++c)
+                  for (idx q = 0; q < mult; ++q) a[c * mult + q] += xs[c] * d[c * mult + q];
+              }
+            }
+          }
+        }
+  });
+  std::copy(partial.begin(), partial.begin() + FS, dw);
+  for (int t = 1; t < tasks; ++t)
+    for (idx i = 0; i < FS; ++i) dw[i] += partial[t * FS + i];
+}
+
+void max_pool(const ConvGeom& g, const float* x, float* y) {
+  const idx C = g.in_c;
+  parallel_rows(g.batch * g.out_h, g.out_w * C * g.f_h * g.f_w, [&](idx r0, idx r1) {
+    for (idx r = r0; r < r1; ++r) {
+      const idx b = r / g.out_h, oh = r % g.out_h;
+      const idx h0 = std::max<idx>(0, oh * g.stride_h - g.pad_top);
+      const idx h1 = std::min(g.in_h, oh * g.stride_h - g.pad_top + g.f_h);
+      for (idx ow = 0; ow < g.out_w; ++ow) {
+        const idx w0 = std::max<idx>(0, ow * g.stride_w - g.pad_left);
+        const idx w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.f_w);
+        float* out = y + ((b * g.out_h + oh) * g.out_w + ow) * C;
+        // tfjs: start from -Infinity and take strictly greater pixels, so NaN never wins.
+        std::fill(out, out + C, -std::numeric_limits<float>::infinity());
+        for (idx ih = h0; ih < h1; ++ih)
+          for (idx iw = w0; iw < w1; ++iw) {
+            const float* xs = x + ((b * g.in_h + ih) * g.in_w + iw) * C;
+            for (idx c = 0; c < C; ++c) out[c] = xs[c] > out[c] ? xs[c] : out[c];
+          }
+      }
+    }
+  });
+}
+
+void avg_pool(const ConvGeom& g, const float* x, float* y) {
+  const idx C = g.in_c;
+  parallel_rows(g.batch * g.out_h, g.out_w * C * g.f_h * g.f_w, [&](idx r0, idx r1) {
+    std::vector<double> acc(static_cast<size_t>(C));
+    for (idx r = r0; r < r1; ++r) {
+      const idx b = r / g.out_h, oh = r % g.out_h;
+      const idx h0 = std::max<idx>(0, oh * g.stride_h - g.pad_top);
+      const idx h1 = std::min(g.in_h, oh * g.stride_h - g.pad_top + g.f_h);
+      for (idx ow = 0; ow < g.out_w; ++ow) {
+        const idx w0 = std::max<idx>(0, ow * g.stride_w - g.pad_left);
+        const idx w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.f_w);
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (idx ih = h0; ih < h1; ++ih)
+          for (idx iw = w0; iw < w1; ++iw) {
+            const float* xs = x + ((b * g.in_h + ih) * g.in_w + iw) * C;
+            for (idx c = 0; c < C; ++c) acc[c] += xs[c];
+          }
+        // tfjs divides by the number of pixels inside the image (padding excluded).
+        const double count = static_cast<double>(std::max<idx>(0, h1 - h0) * std::max<idx>(0, w1 - w0));
+        float* out = y + ((b * g.out_h + oh) * g.out_w + ow) * C;
+        for (idx c = 0; c < C; ++c) out[c] = static_cast<float>(acc[c] / count);
+      }
+    }
+  });
+}
+
+void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx) {
+  const idx C = g.in_c;
+  parallel_rows(g.batch, g.out_h * g.out_w * C * g.f_h * g.f_w, [&](idx b0, idx b1) {
+    std::vector<float> best(static_cast<size_t>(C));
+    std::vector<idx> pos(static_cast<size_t>(C));
+    for (idx b = b0; b < b1; ++b) {
+      float* dxb = dx + b * g.in_h * g.in_w * C;
+      std::fill(dxb, dxb + g.in_h * g.in_w * C, 0.f);
+      for (idx oh = 0; oh < g.out_h; ++oh) {
+        const idx h0 = std::max<idx>(0, oh * g.stride_h - g.pad_top);
+        const idx h1 = std::min(g.in_h, oh * g.stride_h - g.pad_top + g.f_h);
+        for (idx ow = 0; ow < g.out_w; ++ow) {
+          const idx w0 = std::max<idx>(0, ow * g.stride_w - g.pad_left);
+          const idx w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.f_w);
+          // First strictly greater pixel in row-major window order wins (tfjs's maxPoolPositions);
+          // a window of -Infinity/NaN has no winner and passes no gradient.
+          std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+          std::fill(pos.begin(), pos.end(), -1);
+          for (idx ih = h0; ih < h1; ++ih)
+            for (idx iw = w0; iw < w1; ++iw) {
+              const float* xs = x + ((b * g.in_h + ih) * g.in_w + iw) * C;
+              const idx here = ih * g.in_w + iw;
+              for (idx c = 0; c < C; ++c)
+                if (xs[c] > best[c]) {
+                  best[c] = xs[c];
+                  pos[c] = here;
+                }
+            }
+          const float* d = dy + ((b * g.out_h + oh) * g.out_w + ow) * C;
+          for (idx c = 0; c < C; ++c)
+            if (pos[c] >= 0) dxb[pos[c] * C + c] += d[c];
+        }
+      }
+    }
+  });
+}
+
+void avg_pool_grad(const ConvGeom& g, const float* dy, float* dx) {
+  const idx C = g.in_c;
+  // tfjs scales by the full window size, padding included (unlike its forward pass).
+  const float scale = static_cast<float>(1.0 / static_cast<double>(g.f_h * g.f_w));
+  parallel_rows(g.batch, g.out_h * g.out_w * C * g.f_h * g.f_w, [&](idx b0, idx b1) {
+    for (idx b = b0; b < b1; ++b) {
+      float* dxb = dx + b * g.in_h * g.in_w * C;
+      std::fill(dxb, dxb + g.in_h * g.in_w * C, 0.f);
+      for (idx oh = 0; oh < g.out_h; ++oh) {
+        const idx h0 = std::max<idx>(0, oh * g.stride_h - g.pad_top);
+        const idx h1 = std::min(g.in_h, oh * g.stride_h - g.pad_top + g.f_h);
+        for (idx ow = 0; ow < g.out_w; ++ow) {
+          const idx w0 = std::max<idx>(0, ow * g.stride_w - g.pad_left);
+          const idx w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.f_w);
+          const float* d = dy + ((b * g.out_h + oh) * g.out_w + ow) * C;
+          for (idx ih = h0; ih < h1; ++ih)
+            for (idx iw = w0; iw < w1; ++iw) {
+              float* o = dxb + (ih * g.in_w + iw) * C;
+              for (idx c = 0; c < C; ++c) o[c] += d[c];
+            }
+        }
+      }
+      for (idx i = 0; i < g.in_h * g.in_w * C; ++i) dxb[i] *= scale;
+    }
+  });
+}
+
+}  // namespace ma

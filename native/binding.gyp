@@ -2,7 +2,7 @@
   # Built by scripts/build-native.mjs (run from `npm install`/`npm ci`), never by npm itself:
   # a failed build must leave modelauto working on the JS kernels.
   "variables": {
-    "ma_common_cflags": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fPIC", "-Wall", "-Wno-unused-parameter"]
+    "ma_common_cflags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-fPIC", "-Wall", "-Wno-unused-parameter"]
   },
   "target_defaults": {
     "cflags!": ["-fno-exceptions", "-O2", "-O0"],
@@ -27,6 +27,8 @@
         "src/bind_matmul.cc",
         "src/bind_elementwise.cc",
         "src/bind_optim.cc",
+        "src/bind_conv.cc",
+        "src/conv.cc",
         "src/optim.cc",
         "src/elementwise.cc",
         "src/reduce.cc",

@@ -4,6 +4,10 @@
 
 #include <thread>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "bindings.h"
 #include "cpu_features.h"
 #include "gemm.h"
@@ -43,6 +47,19 @@ Napi::Value SetIsaCap(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), gemm_isa());
 }
 
+// tuneMalloc() -> whether glibc's allocator was told to keep freed memory. Multi-megabyte
+// tensors are freed and reallocated every training step; by default glibc hands such blocks
+// back to the kernel (munmap/trim) and every reuse then page-faults (and zeroes) each page again,
+// which costs more than the kernels that fill them.
+Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  const bool ok = mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1 && mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024) == 1;
+  return Napi::Boolean::New(info.Env(), ok);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -50,9 +67,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("setIsaCap", Napi::Function::New(env, SetIsaCap, "setIsaCap"));
+  exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   register_matmul(env, exports);
   register_elementwise(env, exports);
   register_optim(env, exports);
+  register_conv(env, exports);
   return exports;
 }
 

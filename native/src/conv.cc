@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "thread_pool.h"
@@ -11,60 +12,165 @@ namespace {
 
 // The im2col matrix of a convolution, never materialised: row = (b, oh, ow),
 // col = (kh, kw, c). Entry = src[b, oh*sr + kh*dr - pr, ow*sc + kw*dc - pc, c], or 0 outside.
-// With `transposed`, rows and columns swap roles (filter gradients).
+// With `transposed`, rows and columns swap roles (filter gradients). Packing walks one sliver
+// with incremental indices: no divisions per element.
 struct Im2col : APanelSource {
   const float* src;
   idx src_h, src_w, ch;
   idx out_h, out_w;
   idx f_w;
   idx sr, sc, dr, dc, pr, pc;
-  // Backprop-input gather for strided convolutions: src positions must be multiples of the
-  // stride (div_r/div_c > 1) and are divided by it.
+  // Backprop-input gather for strided convolutions: source positions must be multiples of the
+  // stride (div_r/div_c > 1) and are divided by it. Only used untransposed.
   idx div_r = 1, div_c = 1;
   bool transposed = false;
 
-  // Writes n = count consecutive columns [p0, p0 + count) of im2col row `row` to dst[k * step].
-  void row_segment(idx row, idx p0, idx count, float* dst, idx step) const {
-    const idx ow = row % out_w, t = row / out_w, oh = t % out_h, b = t / out_h;
-    const float* base = src + b * src_h * src_w * ch;
-    idx p = p0;
-    const idx end = p0 + count;
-    while (p < end) {
-      const idx c = p % ch, khw = p / ch, kw = khw % f_w, kh = khw / f_w;
-      const idx run = std::min(ch - c, end - p);
-      idx ih = oh * sr + kh * dr - pr, iw = ow * sc + kw * dc - pc;
-      bool ok = true;
-      if (div_r > 1) {
-        ok = ih >= 0 && ih % div_r == 0;
-        ih /= div_r;
-      }
-      if (div_c > 1) {
-        ok = ok && iw >= 0 && iw % div_c == 0;
-        iw /= div_c;
-      }
-      ok = ok && ih >= 0 && ih < src_h && iw >= 0 && iw < src_w;
-      float* d = dst + (p - p0) * step;
-      if (ok) {
-        const float* s = base + (ih * src_w + iw) * ch + c;
-        for (idx k = 0; k < run; ++k) d[k * step] = s[k];
-      } else {
-        for (idx k = 0; k < run; ++k) d[k * step] = 0.f;
-      }
-      p += run;
+  static constexpr int kMaxMr = 32;
+
+  void pack_sliver(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const override {
+    if (transposed) {
+      pack_transposed(i0, rows, p0, kc, mr, dst);
+    } else if (div_r > 1 || div_c > 1) {
+      pack_rows<true>(i0, rows, p0, kc, mr, dst);
+    } else if (ch >= 4) {
+      pack_runs(i0, rows, p0, kc, mr, dst);
+    } else {
+      pack_rows<false>(i0, rows, p0, kc, mr, dst);
     }
   }
 
-  void pack_sliver(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const override {
-    if (!transposed) {
-      for (idx r = 0; r < rows; ++r) row_segment(i0 + r, p0, kc, dst + r, mr);
-      for (idx r = rows; r < mr; ++r)
-        for (idx p = 0; p < kc; ++p) dst[p * mr + r] = 0.f;
-    } else {
-      // A(i, p) = im2col(p, i): each GEMM column p is one im2col row, read as a contiguous run.
-      for (idx p = 0; p < kc; ++p) {
-        float* d = dst + p * mr;
-        row_segment(p0 + p, i0, rows, d, 1);
-        for (idx r = rows; r < mr; ++r) d[r] = 0.f;
+  // Row by row: within one filter tap the channels are contiguous in the source, so each row
+  // is a few runs of `ch` floats with one bounds check per run.
+  void pack_runs(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const {
+    const float* s = src;
+    const idx H = src_h, W = src_w, C = ch, FW = f_w, DR = dr, DC = dc;
+    const idx c0 = p0 % C, khw0 = p0 / C, kw0 = khw0 % FW, kh0 = khw0 / FW, end = p0 + kc;
+    for (idx r = 0; r < rows; ++r) {
+      const idx row = i0 + r, ow = row % out_w, t = row / out_w, oh = t % out_h, b = t / out_h;
+      const float* img = s + b * H * W * C;
+      const idx bh = oh * sr - pr, bw = ow * sc - pc;
+      float* d = dst + r;
+      idx p = p0, c = c0, kh = kh0, kw = kw0;
+      while (p < end) {
+        const idx run = std::min(C - c, end - p);
+        const idx ih = bh + kh * DR, iw = bw + kw * DC;
+        float* o = d + (p - p0) * mr;
+        if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
+          const float* in = img + (ih * W + iw) * C + c;
+          for (idx k = 0; k < run; ++k) o[k * mr] = in[k];
+        } else {
+          for (idx k = 0; k < run; ++k) o[k * mr] = 0.f;
+        }
+        p += run;
+        c = 0;
+        if (++kw == FW) {
+          kw = 0;
+          ++kh;
+        }
+      }
+    }
+    for (idx r = rows; r < mr; ++r)
+      for (idx p = 0; p < kc; ++p) dst[p * mr + r] = 0.f;
+  }
+
+  // Members are copied to locals: the compiler cannot prove the float stores leave them alone.
+  template <bool kDiv>
+  void pack_rows(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const {
+    const float* s = src;
+    const idx H = src_h, W = src_w, C = ch, FW = f_w, DR = dr, DC = dc, VR = div_r, VC = div_c;
+    idx base[kMaxMr], bh[kMaxMr], bw[kMaxMr];
+    for (idx r = 0; r < rows; ++r) {
+      const idx row = i0 + r, ow = row % out_w, t = row / out_w, oh = t % out_h, b = t / out_h;
+      base[r] = b * H * W * C;
+      bh[r] = oh * sr - pr;
+      bw[r] = ow * sc - pc;
+    }
+    idx c = p0 % C, khw = p0 / C, kw = khw % FW, kh = khw / FW;
+    // Rows of one output row at consecutive columns read one source row at a fixed stride:
+    // when a tap falls inside the image for all of them, no per-element checks are needed.
+    const bool one_row = !kDiv && rows > 0 && base[rows - 1] == base[0] && bh[rows - 1] == bh[0] &&
+                         bw[rows - 1] - bw[0] == (rows - 1) * sc;
+    const idx step = sc * C;
+    for (idx p = 0; p < kc; ++p) {
+      float* d = dst + p * mr;
+      const idx dh = kh * DR, dw = kw * DC;
+      if (one_row) {
+        const idx ih = bh[0] + dh, iw0 = bw[0] + dw, iw1 = bw[rows - 1] + dw;
+        if (ih >= 0 && ih < H && iw0 >= 0 && iw1 < W) {
+          const float* in = s + base[0] + (ih * W + iw0) * C + c;
+          for (idx r = 0; r < rows; ++r) d[r] = in[r * step];
+          for (idx r = rows; r < mr; ++r) d[r] = 0.f;
+          if (++c == C) {
+            c = 0;
+            if (++kw == FW) {
+              kw = 0;
+              ++kh;
+            }
+          }
+          continue;
+        }
+      }
+      for (idx r = 0; r < rows; ++r) {
+        idx ih = bh[r] + dh, iw = bw[r] + dw;
+        float v = 0.f;
+        bool ok = true;
+        if (kDiv) {
+          ok = ih >= 0 && iw >= 0 && ih % VR == 0 && iw % VC == 0;
+          ih /= VR;
+          iw /= VC;
+        }
+        if (ok && ih >= 0 && ih < H && iw >= 0 && iw < W) v = s[base[r] + (ih * W + iw) * C + c];
+        d[r] = v;
+      }
+      for (idx r = rows; r < mr; ++r) d[r] = 0.f;
+      if (++c == C) {
+        c = 0;
+        if (++kw == FW) {
+          kw = 0;
+          ++kh;
+        }
+      }
+    }
+  }
+
+  // A(i, p) = im2col(p, i): column p of the GEMM is one output pixel, and the sliver's rows
+  // are a few runs of consecutive channels of one filter tap.
+  void pack_transposed(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const {
+    const float* s = src;
+    const idx H = src_h, W = src_w, C = ch, OW = out_w, OH = out_h, SR = sr, SC = sc, PR = pr, PC = pc;
+    struct Seg {
+      idx r0, len, offh, offw, c;
+    } segs[kMaxMr];
+    int nseg = 0;
+    for (idx r = 0; r < rows;) {
+      const idx i = i0 + r, c = i % C, khw = i / C;
+      const idx len = std::min(C - c, rows - r);
+      segs[nseg++] = Seg{r, len, (khw / f_w) * dr, (khw % f_w) * dc, c};
+      r += len;
+    }
+    idx ow = p0 % OW, t = p0 / OW, oh = t % OH, b = t / OH;
+    for (idx p = 0; p < kc; ++p) {
+      float* d = dst + p * mr;
+      const float* img = s + b * H * W * C;
+      const idx bh = oh * SR - PR, bw = ow * SC - PC;
+      for (int k = 0; k < nseg; ++k) {
+        const Seg& g = segs[k];
+        const idx ih = bh + g.offh, iw = bw + g.offw;
+        float* o = d + g.r0;
+        if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
+          const float* in = img + (ih * W + iw) * C + g.c;
+          for (idx q = 0; q < g.len; ++q) o[q] = in[q];
+        } else {
+          for (idx q = 0; q < g.len; ++q) o[q] = 0.f;
+        }
+      }
+      for (idx r = rows; r < mr; ++r) d[r] = 0.f;
+      if (++ow == OW) {
+        ow = 0;
+        if (++oh == OH) {
+          oh = 0;
+          ++b;
+        }
       }
     }
   }
@@ -370,10 +476,13 @@ void avg_pool(const ConvGeom& g, const float* x, float* y) {
 void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx) {
   const idx C = g.in_c;
   parallel_rows(g.batch, g.out_h * g.out_w * C * g.f_h * g.f_w, [&](idx b0, idx b1) {
-    std::vector<float> best(static_cast<size_t>(C));
-    std::vector<idx> pos(static_cast<size_t>(C));
+    std::vector<float> best_v(static_cast<size_t>(C));
+    std::vector<int32_t> pos_v(static_cast<size_t>(C));
+    float* best = best_v.data();
+    int32_t* pos = pos_v.data();
     for (idx b = b0; b < b1; ++b) {
       float* dxb = dx + b * g.in_h * g.in_w * C;
+      const float* xb = x + b * g.in_h * g.in_w * C;
       std::fill(dxb, dxb + g.in_h * g.in_w * C, 0.f);
       for (idx oh = 0; oh < g.out_h; ++oh) {
         const idx h0 = std::max<idx>(0, oh * g.stride_h - g.pad_top);
@@ -383,21 +492,24 @@ void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx
           const idx w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.f_w);
           // First strictly greater pixel in row-major window order wins (tfjs's maxPoolPositions);
           // a window of -Infinity/NaN has no winner and passes no gradient.
-          std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
-          std::fill(pos.begin(), pos.end(), -1);
+          for (idx c = 0; c < C; ++c) {
+            best[c] = -std::numeric_limits<float>::infinity();
+            pos[c] = -1;
+          }
           for (idx ih = h0; ih < h1; ++ih)
             for (idx iw = w0; iw < w1; ++iw) {
-              const float* xs = x + ((b * g.in_h + ih) * g.in_w + iw) * C;
-              const idx here = ih * g.in_w + iw;
-              for (idx c = 0; c < C; ++c)
-                if (xs[c] > best[c]) {
-                  best[c] = xs[c];
-                  pos[c] = here;
-                }
+              const float* xs = xb + (ih * g.in_w + iw) * C;
+              const int32_t here = static_cast<int32_t>(ih * g.in_w + iw);
+              for (idx c = 0; c < C; ++c) {
+                const float v = xs[c];
+                const bool gt = v > best[c];
+                best[c] = gt ? v : best[c];
+                pos[c] = gt ? here : pos[c];
+              }
             }
           const float* d = dy + ((b * g.out_h + oh) * g.out_w + ow) * C;
           for (idx c = 0; c < C; ++c)
-            if (pos[c] >= 0) dxb[pos[c] * C + c] += d[c];
+            if (pos[c] >= 0) dxb[static_cast<idx>(pos[c]) * C + c] += d[c];
         }
       }
     }

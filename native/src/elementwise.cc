@@ -129,7 +129,10 @@ struct GeOp { uint8_t operator()(float a, float b) const { return a >= b; } };
 template <class F>
 void map_unary(const float* x, float* out, idx n, F f) {
   parallel_range(n, 8192, [&](idx b, idx e) {
-    for (idx i = b; i < e; ++i) out[i] = f(x[i]);
+    // A private copy: captured floats reached through a pointer may alias out[], which blocks
+    // vectorisation.
+    const F g = f;
+    for (idx i = b; i < e; ++i) out[i] = g(x[i]);
   });
 }
 
@@ -227,10 +230,20 @@ bool unary_f32(UnOp op, const float* x, float* out, idx n, double alpha, double 
       map_unary(x, out, n, [alpha](float v) { return v < 0.f ? static_cast<float>(alpha * v) : v; });
       return true;
     case UnOp::kSigmoid: sigmoid_array(x, out, n); return true;
-    case UnOp::kTanh: map_unary(x, out, n, [](float v) { return std::tanh(v); }); return true;
+    case UnOp::kTanh: map_unary(x, out, n, [](float v) { return tanh_approx(v); }); return true;
     case UnOp::kSoftplus: map_unary(x, out, n, softplus); return true;
-    case UnOp::kStep: map_unary(x, out, n, [af](float v) { return v != v ? v : (v > 0.f ? 1.f : af); }); return true;
-    case UnOp::kSign: map_unary(x, out, n, [](float v) { return v < 0.f ? -1.f : (v > 0.f ? 1.f : 0.f); }); return true;
+    case UnOp::kStep:
+      map_unary(x, out, n, [af](float v) {
+        const float r = v > 0.f ? 1.f : af;
+        return v != v ? v : r;
+      });
+      return true;
+    case UnOp::kSign:
+      map_unary(x, out, n, [](float v) {
+        const float neg = v < 0.f ? -1.f : 0.f, pos = v > 0.f ? 1.f : 0.f;
+        return neg + pos;
+      });
+      return true;
     case UnOp::kFloor: map_unary(x, out, n, [](float v) { return std::floor(v); }); return true;
     case UnOp::kCeil: map_unary(x, out, n, [](float v) { return std::ceil(v); }); return true;
     case UnOp::kRound: map_unary(x, out, n, [](float v) { return std::nearbyint(v); }); return true;

@@ -30,4 +30,23 @@ inline float exp_core(float x) {
 
 inline bool exp_in_range(float x) { return x > -87.f && x < 88.f; }
 
+// Cephes tanhf (~2 ulp): an odd polynomial near 0, 1 - 2 / (exp(2|x|) + 1) beyond 0.625.
+// Branch-free so loops vectorise; |x| is clamped to 9, where tanh already rounds to 1.
+inline float tanh_approx(float x) {
+  const float ax = x < 0.f ? -x : x;
+  const float z = ax < 9.f ? ax : 9.f;
+  const float e = exp_core(2.f * z);
+  float big = 1.f - 2.f / (e + 1.f);
+  big = x < 0.f ? -big : big;
+  const float s = x * x;
+  float p = -5.70498872745e-3f;
+  p = p * s + 2.06390887954e-2f;
+  p = p * s - 5.37397155531e-2f;
+  p = p * s + 1.33314422036e-1f;
+  p = p * s - 3.33332819422e-1f;
+  const float small = p * s * x + x;
+  const float r = ax > 0.625f ? big : small;
+  return x != x ? x : r;
+}
+
 }  // namespace ma

@@ -101,6 +101,7 @@ function time(ms: number | null): string {
 }
 
 function headlineMetric(run: RunRecord): string {
+  if (run.status === 'failed' && run.error) return truncate(run.error, 60);
   for (const k of ['test_accuracy', 'accuracy', 'val_accuracy', 'test_r2', 'val_loss', 'loss']) {
     const m = run.metrics[k];
     if (m) return `${k} ${fmt(m.value)}`;

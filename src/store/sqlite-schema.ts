@@ -73,6 +73,117 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX artifacts_by_sha256 ON artifacts(sha256);
     `,
   },
+  {
+    version: 2,
+    name: 'model registry: models, immutable versions, aliases with their history',
+    sql: `
+      CREATE TABLE registered_models (
+        name TEXT PRIMARY KEY,
+        description TEXT,
+        -- Version numbers come from this counter, bumped in the registering transaction.
+        last_version INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE registered_model_tags (
+        model TEXT NOT NULL REFERENCES registered_models(name),
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (model, key)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE model_versions (
+        model TEXT NOT NULL REFERENCES registered_models(name),
+        version INTEGER NOT NULL CHECK (version >= 1),
+        status TEXT NOT NULL CHECK (status IN ('ready', 'deprecated', 'archived')),
+        description TEXT,
+        source_run_id TEXT REFERENCES runs(id),
+        data_fingerprint TEXT,
+        params_json TEXT NOT NULL,
+        parent_model TEXT,
+        parent_version INTEGER,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (model, version),
+        FOREIGN KEY (parent_model, parent_version) REFERENCES model_versions(model, version),
+        CHECK ((parent_model IS NULL) = (parent_version IS NULL))
+      ) WITHOUT ROWID;
+      CREATE INDEX model_versions_by_run ON model_versions(source_run_id);
+
+      CREATE TABLE model_version_artifacts (
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+        size INTEGER NOT NULL CHECK (size >= 0),
+        PRIMARY KEY (model, version, name),
+        FOREIGN KEY (model, version) REFERENCES model_versions(model, version)
+      ) WITHOUT ROWID;
+
+      -- value is NULL for NaN, as in metrics.
+      CREATE TABLE model_version_metrics (
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        value REAL,
+        PRIMARY KEY (model, version, key),
+        FOREIGN KEY (model, version) REFERENCES model_versions(model, version)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE model_version_tags (
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (model, version, key),
+        FOREIGN KEY (model, version) REFERENCES model_versions(model, version)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE model_aliases (
+        model TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (model, alias),
+        FOREIGN KEY (model, version) REFERENCES model_versions(model, version)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE model_alias_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model TEXT NOT NULL REFERENCES registered_models(name),
+        alias TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('set', 'delete', 'rollback')),
+        from_version INTEGER,
+        to_version INTEGER,
+        actor TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        reason TEXT,
+        undoes INTEGER REFERENCES model_alias_history(id)
+      );
+      CREATE INDEX model_alias_history_by_alias ON model_alias_history(model, alias, id);
+
+      -- Immutability, enforced by the database too: only a version's status and tags change.
+      CREATE TRIGGER model_versions_immutable
+        BEFORE UPDATE OF model, version, description, source_run_id, data_fingerprint, params_json,
+          parent_model, parent_version, created_at, created_by ON model_versions
+        BEGIN SELECT RAISE(ABORT, 'model versions are immutable: only the status and tags change'); END;
+      CREATE TRIGGER model_versions_kept BEFORE DELETE ON model_versions
+        BEGIN SELECT RAISE(ABORT, 'model versions are immutable: archive a version instead of deleting it'); END;
+      CREATE TRIGGER model_version_artifacts_immutable BEFORE UPDATE ON model_version_artifacts
+        BEGIN SELECT RAISE(ABORT, 'model version artifacts are immutable'); END;
+      CREATE TRIGGER model_version_artifacts_kept BEFORE DELETE ON model_version_artifacts
+        BEGIN SELECT RAISE(ABORT, 'model version artifacts are immutable'); END;
+      CREATE TRIGGER model_version_metrics_immutable BEFORE UPDATE ON model_version_metrics
+        BEGIN SELECT RAISE(ABORT, 'model version metrics are immutable'); END;
+      CREATE TRIGGER model_version_metrics_kept BEFORE DELETE ON model_version_metrics
+        BEGIN SELECT RAISE(ABORT, 'model version metrics are immutable'); END;
+      CREATE TRIGGER model_alias_history_append_only BEFORE UPDATE ON model_alias_history
+        BEGIN SELECT RAISE(ABORT, 'the alias history is append-only'); END;
+      CREATE TRIGGER model_alias_history_kept BEFORE DELETE ON model_alias_history
+        BEGIN SELECT RAISE(ABORT, 'the alias history is append-only'); END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -5,8 +5,8 @@
  * concurrent writer waits on busy_timeout instead of failing on a lock upgrade.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ModelautoError } from '../core/errors.js';
@@ -14,7 +14,7 @@ import { sha256 } from '../core/hash.js';
 import { ArtifactBlobs } from './artifact-blobs.js';
 import { canonicalJson } from './canonical-json.js';
 import { contentTypeFor } from './content-type.js';
-import { migrate } from './sqlite-schema.js';
+import { ARTIFACTS_DIR, openSqliteStoreFolder, SQLITE_DB_FILE, sqliteError } from './sqlite-connection.js';
 import {
   artifactFromRow,
   hydrateRun,
@@ -49,9 +49,7 @@ import {
 } from './types.js';
 import { parseInput } from './validate.js';
 
-export const SQLITE_DB_FILE = 'modelauto.db';
-export const ARTIFACTS_DIR = 'artifacts';
-const BUSY_TIMEOUT_MS = 10_000;
+export { ARTIFACTS_DIR, SQLITE_DB_FILE } from './sqlite-connection.js';
 
 const MetricKeyArg = z.string().min(1, 'expected a non-empty metric key');
 const FinishErrorArg = z.string().min(1, 'expected a non-empty error message').optional();
@@ -75,24 +73,8 @@ export class SqliteTrackingStore implements TrackingStore {
 
   /** Opens (creating if needed) the store in folder `root` and applies pending schema migrations. */
   static async open(root: string): Promise<SqliteTrackingStore> {
-    const abs = resolve(root);
-    ensureFolder(abs);
-    mkdirSync(join(abs, ARTIFACTS_DIR), { recursive: true });
-    const dbPath = join(abs, SQLITE_DB_FILE);
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(dbPath, { timeout: BUSY_TIMEOUT_MS });
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      db.pragma('journal_mode = WAL');
-      // NORMAL is durable against process crashes in WAL mode; only an OS crash can lose the last commits.
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      migrate(db, dbPath);
-    } catch (e) {
-      db?.close();
-      throw storeError(e, `cannot open the tracking database`, dbPath);
-    }
-    return new SqliteTrackingStore(abs, db);
+    const folder = openSqliteStoreFolder(root);
+    return new SqliteTrackingStore(folder.root, folder.db);
   }
 
   async createRun(input: CreateRunInput): Promise<RunRecord> {
@@ -385,7 +367,7 @@ export class SqliteTrackingStore implements TrackingStore {
     try {
       return this.db.transaction(fn).immediate();
     } catch (e) {
-      throw storeError(e, `${what} failed`, this.dbPath);
+      throw sqliteError(e, `${what} failed`, this.dbPath);
     }
   }
 
@@ -394,7 +376,7 @@ export class SqliteTrackingStore implements TrackingStore {
     try {
       return this.db.transaction(fn).deferred();
     } catch (e) {
-      throw storeError(e, `${what} failed`, this.dbPath);
+      throw sqliteError(e, `${what} failed`, this.dbPath);
     }
   }
 
@@ -462,20 +444,6 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 }
 
-function ensureFolder(path: string): void {
-  const existing = statSync(path, { throwIfNoEntry: false });
-  if (existing && !existing.isDirectory()) {
-    throw new ModelautoError(
-      'USAGE',
-      `tracking store location is a file, expected a folder (the database goes inside it)`,
-      {
-        location: { file: path },
-      },
-    );
-  }
-  mkdirSync(path, { recursive: true });
-}
-
 function runIdArg(value: string, path: string): string {
   return parseInput(RunIdSchema, value, path);
 }
@@ -488,10 +456,4 @@ function sameArtifactOrConflict(existing: ArtifactRecord, digest: string, runId:
       `(sha256 ${existing.sha256}, new content ${digest}); artifact names are immutable, use another name`,
     { location: { path: 'logArtifact.source.name' } },
   );
-}
-
-function storeError(e: unknown, what: string, dbPath: string): ModelautoError {
-  if (e instanceof ModelautoError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new ModelautoError('STORE', `${what}: ${message}`, { location: { file: dbPath }, cause: e });
 }

@@ -77,7 +77,7 @@ describe('SqliteTrackingStore', () => {
     const err = await expectError(
       SqliteTrackingStore.open(root),
       'STORE',
-      /schema version 2, newer.*upgrade modelauto/,
+      new RegExp(`schema version ${LATEST_SCHEMA_VERSION + 1}, newer.*upgrade modelauto`),
     );
     expect(err.location?.file).toBe(join(root, 'modelauto.db'));
   });
@@ -190,13 +190,10 @@ describe('openTrackingStore', () => {
   });
 
   it('refuses other schemes, naming the supported ones without echoing credentials', async () => {
-    const err = await expectError(
-      openTrackingStore('postgresql://user:s3cret@db:5432/runs'),
-      'USAGE',
-      /"postgresql:"/,
-    );
+    const err = await expectError(openTrackingStore('mysql://user:s3cret@db:3306/runs'), 'USAGE', /"mysql:"/);
     expect(err.message).toMatch(/sqlite:<folder>/);
     expect(err.message).toMatch(/file:<folder>/);
+    expect(err.message).toMatch(/postgres:\/\//);
     expect(err.message).not.toContain('s3cret');
     await expectError(openTrackingStore('sqlite://host/path'), 'USAGE', /host/);
     await expectError(openTrackingStore('sqlite:'), 'USAGE', /needs a folder/);

@@ -22,6 +22,8 @@ export type Words = Float32Array | Int32Array;
 
 export interface NativeAddon {
   info(): NativeAddonInfo;
+  /** Tells glibc to keep freed memory for reuse; false where that does not apply. */
+  tuneMalloc(): boolean;
   setThreads(n: number): number;
   /** 0 = best available, 1 = portable, 2 = AVX2; returns the GEMM micro-kernel now in use. */
   setIsaCap(cap: number): string;
@@ -66,12 +68,31 @@ export interface NativeAddon {
     nesterov: boolean,
   ): void;
   sgd(value: Float32Array, grad: Float32Array, newValue: Float32Array, negLr: number): void;
+  /** Convolution geometry: see src/engine/native/kernels/conv.ts (geometry()). */
+  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, geom: Float64Array, bias: Float32Array | null, prelu: Float32Array | null): void;
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Float64Array): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Float64Array): void;
+  depthwiseConv2d(
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    geom: Float64Array,
+    bias: Float32Array | null,
+    prelu: Float32Array | null,
+  ): void;
+  depthwiseBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Float64Array): void;
+  depthwiseBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Float64Array): void;
+  /** kind 0 = max, 1 = average */
+  pool(kind: number, x: Float32Array, y: Float32Array, geom: Float64Array): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Float64Array): void;
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Float64Array): void;
 }
 
 const REQUIRED: readonly (keyof NativeAddon)[] = [
   'info',
   'setThreads',
   'setIsaCap',
+  'tuneMalloc',
   'matmul',
   'binary',
   'compare',
@@ -86,6 +107,15 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'adam',
   'momentum',
   'sgd',
+  'conv2d',
+  'conv2dBackpropInput',
+  'conv2dBackpropFilter',
+  'depthwiseConv2d',
+  'depthwiseBackpropInput',
+  'depthwiseBackpropFilter',
+  'pool',
+  'maxPoolGrad',
+  'avgPoolGrad',
 ];
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

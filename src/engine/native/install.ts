@@ -11,7 +11,7 @@ export interface NativeKernelStatus {
   /** True when the native wrapper is registered for this kernel right now. */
   native: boolean;
   note?: string;
-  /** Calls served natively / handed to tfjs's JS kernel since installation. */
+  /** Calls served natively / handed to tfjs's JS kernel since the process started. */
   calls: number;
   fallbacks: number;
   lastFallback?: string;
@@ -24,19 +24,34 @@ export interface NativeStatus {
   /** GEMM micro-kernel: 'avx512', 'avx2-fma', 'portable', or 'none' without the addon. */
   isa: string;
   threads: number;
+  /**
+   * glibc keeps freed memory for reuse instead of returning it to the kernel: re-faulting the
+   * pages of multi-megabyte tensors every step costs more than the kernels. Off with
+   * MODELAUTO_MALLOC_TUNING=0 (then freed memory goes back to the system sooner).
+   */
+  mallocTuned: boolean;
   addonPath?: string;
   kernels: NativeKernelStatus[];
+}
+
+interface Stats {
+  calls: number;
+  fallbacks: number;
+  lastFallback?: string;
 }
 
 interface Installed {
   kernel: NativeKernel;
   original: tf.KernelConfig;
-  stats: { calls: number; fallbacks: number; lastFallback?: string };
+  stats: Stats;
 }
 
 const installed = new Map<string, Installed>();
+/** Per-kernel counters, cumulative for the process (they survive uninstall/install). */
+const statsByKernel = new Map<string, Stats>();
 let lastReason: string | undefined;
 let requestedThreads: number | undefined;
+let mallocTuned = false;
 
 function parseThreads(value: unknown, source: string): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -84,11 +99,17 @@ export function installNativeKernels(opts: { threads?: number } = {}): NativeSta
     return nativeStatus();
   }
   load.addon.setThreads(threads);
+  if (!mallocTuned && process.env['MODELAUTO_MALLOC_TUNING'] !== '0') mallocTuned = load.addon.tuneMalloc();
   if (installed.size > 0) return nativeStatus();
   for (const kernel of NATIVE_KERNELS) {
     const original = tf.getKernel(kernel.name, 'cpu');
     if (!original) continue;
-    const entry: Installed = { kernel, original, stats: { calls: 0, fallbacks: 0 } };
+    let stats = statsByKernel.get(kernel.name);
+    if (!stats) {
+      stats = { calls: 0, fallbacks: 0 };
+      statsByKernel.set(kernel.name, stats);
+    }
+    const entry: Installed = { kernel, original, stats };
     tf.unregisterKernel(kernel.name, 'cpu');
     tf.registerKernel({ ...original, kernelFunc: wrap(entry, load.addon) });
     installed.set(kernel.name, entry);
@@ -124,9 +145,11 @@ export function nativeStatus(): NativeStatus {
     ...(reason !== undefined ? { reason } : {}),
     isa: info?.isa ?? 'none',
     threads: info?.threads ?? 1,
+    mallocTuned,
     ...(load.ok ? { addonPath: load.path } : {}),
     kernels: NATIVE_KERNELS.map((k) => {
       const entry = installed.get(k.name);
+      const stats = statsByKernel.get(k.name);
       let note = k.note;
       if (!entry) {
         note = !load.ok
@@ -139,9 +162,9 @@ export function nativeStatus(): NativeStatus {
         name: k.name,
         native: entry !== undefined,
         ...(note !== undefined ? { note } : {}),
-        calls: entry?.stats.calls ?? 0,
-        fallbacks: entry?.stats.fallbacks ?? 0,
-        ...(entry?.stats.lastFallback !== undefined ? { lastFallback: entry.stats.lastFallback } : {}),
+        calls: stats?.calls ?? 0,
+        fallbacks: stats?.fallbacks ?? 0,
+        ...(stats?.lastFallback !== undefined ? { lastFallback: stats.lastFallback } : {}),
       };
     }),
   };

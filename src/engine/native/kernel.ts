@@ -24,6 +24,25 @@ export interface NativeKernel {
   note?: string;
 }
 
+/**
+ * Large outputs skip zero-filling (Node's uninitialised Buffer memory): a kernel that writes
+ * every element would otherwise pay for clearing megabytes it overwrites anyway.
+ */
+const UNINITIALISED_MIN = 1 << 14;
+
+/** An output array with unspecified contents; only for kernels that write every element. */
+export function outF32(n: number): Float32Array {
+  if (n < UNINITIALISED_MIN) return new Float32Array(n);
+  const b = Buffer.allocUnsafeSlow(n * 4);
+  return new Float32Array(b.buffer, b.byteOffset, n);
+}
+
+export function outI32(n: number): Int32Array {
+  if (n < UNINITIALISED_MIN) return new Int32Array(n);
+  const b = Buffer.allocUnsafeSlow(n * 4);
+  return new Int32Array(b.buffer, b.byteOffset, n);
+}
+
 /** Fused activations; the numbers are shared with native/src/common.h. */
 export const ACTIVATIONS: Readonly<Record<string, number>> = {
   linear: 0,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon.js';
 import { asCpuBackend, type CpuBackendLike } from './cpu-data.js';
 import { nativeAddon } from './install.js';
+import { outF32 } from './kernel.js';
 
 /**
  * Optimizers whose update runs as one native call per variable, with the same float32 math, in
@@ -134,9 +135,9 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
       const vv = values(ctx, v);
       const gv = values(ctx, tensor);
       if (!wv || !mv || !vv || !gv) throw new Error(`optimizer: ${name} lost its float32 data`);
-      const nw = new Float32Array(wv.length);
-      const nm = new Float32Array(wv.length);
-      const nv = new Float32Array(wv.length);
+      const nw = outF32(wv.length);
+      const nm = outF32(wv.length);
+      const nv = outF32(wv.length);
       ctx.addon.adam(wv, mv, vv, gv, nw, nm, nv, params);
       assignFrom(m, nm);
       assignFrom(v, nv);
@@ -218,7 +219,7 @@ export class NativeSGDOptimizer extends tf.SGDOptimizer {
       const wv = values(ctx, value);
       const gv = values(ctx, tensor);
       if (!wv || !gv) throw new Error(`optimizer: ${name} lost its float32 data`);
-      const nw = new Float32Array(wv.length);
+      const nw = outF32(wv.length);
       ctx.addon.sgd(wv, gv, nw, negLr);
       assignFrom(value, nw);
     }
@@ -251,8 +252,8 @@ export class NativeMomentumOptimizer extends tf.MomentumOptimizer {
       const av = values(ctx, acc);
       const gv = values(ctx, tensor);
       if (!wv || !av || !gv) throw new Error(`optimizer: ${name} lost its float32 data`);
-      const nw = new Float32Array(wv.length);
-      const na = new Float32Array(wv.length);
+      const nw = outF32(wv.length);
+      const na = outF32(wv.length);
       ctx.addon.momentum(wv, av, gv, nw, na, f32(momentum), negLr, nesterov);
       assignFrom(acc, na);
       assignFrom(value, nw);

@@ -116,7 +116,7 @@ export function expectSameResult(r: { js: RunResult; native: RunResult }, rtol =
   r.js.values.forEach((v, i) => expectClose(r.native.values[i] ?? new Float32Array(0), v, rtol, undefined, `${label}[${i}]`));
 }
 
-/** The kernel's status counters: proves the native path (not the fallback) ran. */
+/** A kernel's cumulative status counters. */
 export function kernelCalls(name: string): { calls: number; fallbacks: number; lastFallback?: string } {
   const k = nativeStatus().kernels.find((s) => s.name === name);
   return {
@@ -124,4 +124,12 @@ export function kernelCalls(name: string): { calls: number; fallbacks: number; l
     fallbacks: k?.fallbacks ?? 0,
     ...(k?.lastFallback !== undefined ? { lastFallback: k.lastFallback } : {}),
   };
+}
+
+/** Native calls and fallbacks of a kernel while fn runs: proves which path ran. */
+export function countCalls(name: string, fn: () => void): { calls: number; fallbacks: number } {
+  const before = kernelCalls(name);
+  fn();
+  const after = kernelCalls(name);
+  return { calls: after.calls - before.calls, fallbacks: after.fallbacks - before.fallbacks };
 }

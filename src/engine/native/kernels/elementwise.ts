@@ -1,6 +1,6 @@
 import { broadcastShapes, broadcastStrides, coalesce, sameShape } from '../broadcast.js';
 import { f32, sizeOf } from '../cpu-data.js';
-import { numAttr, type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
+import { numAttr, outF32, type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
 
 const MAX_RANK = 8;
 
@@ -102,7 +102,7 @@ function binary(name: string, code: number, compare: boolean, aName = 'a', bName
         if (n > 0) addon.compare(code, av, bv, out, geom.params);
         return backend.makeTensorInfo(geom.outShape, 'bool', out);
       }
-      const out = new Float32Array(n);
+      const out = outF32(n);
       if (n > 0) addon.binary(code, av, bv, out, geom.params);
       return backend.makeTensorInfo(geom.outShape, 'float32', out);
     },
@@ -118,7 +118,7 @@ function unary(name: string, spec: { code: number; args?: (c: NativeCall) => [nu
       if (!x || !xv) return 'input is not float32';
       const args = spec.args ? spec.args(call) : ([0, 0] as [number, number]);
       if (typeof args === 'string') return args;
-      const out = new Float32Array(xv.length);
+      const out = outF32(xv.length);
       if (xv.length > 0) call.addon.unary(spec.code, xv, out, args[0], args[1]);
       return call.backend.makeTensorInfo(x.shape.slice(), 'float32', out);
     },
@@ -137,7 +137,7 @@ const addN: NativeKernel = {
       if (!t || !v || !sameShape(t.shape, first.shape)) return 'inputs are not float32 of one shape';
       arrays.push(v);
     }
-    const out = new Float32Array(sizeOf(first.shape));
+    const out = outF32(sizeOf(first.shape));
     if (out.length > 0) addon.addN(arrays, out);
     return backend.makeTensorInfo(first.shape.slice(), 'float32', out);
   },
@@ -153,7 +153,7 @@ const select: NativeKernel = {
     const cv = condition?.dtype === 'bool' ? backend.data.get(condition.dataId)?.values : undefined;
     if (!condition || !t || !e || !tv || !ev || !(cv instanceof Uint8Array)) return 'not bool/float32/float32';
     if (!sameShape(condition.shape, t.shape) || !sameShape(t.shape, e.shape)) return 'condition is broadcast';
-    const out = new Float32Array(tv.length);
+    const out = outF32(tv.length);
     if (out.length > 0) addon.select(cv, tv, ev, out);
     return backend.makeTensorInfo(t.shape.slice(), 'float32', out);
   },
@@ -166,7 +166,7 @@ const eluGrad: NativeKernel = {
     const dv = f32(backend, dy);
     const yv = f32(backend, y);
     if (!dy || !y || !dv || !yv || dv.length !== yv.length) return 'inputs are not float32 of one shape';
-    const out = new Float32Array(yv.length);
+    const out = outF32(yv.length);
     if (out.length > 0) addon.eluGrad(dv, yv, out);
     return backend.makeTensorInfo(y.shape.slice(), 'float32', out);
   },

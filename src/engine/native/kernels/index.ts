@@ -1,4 +1,5 @@
 import type { NativeKernel } from '../kernel.js';
+import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { layoutKernels } from './layout.js';
 import { matmulKernels } from './matmul.js';
@@ -7,6 +8,7 @@ import { reduceKernels } from './reduce.js';
 /** Every kernel the addon replaces, in the order `modelauto doctor` lists them. */
 export const NATIVE_KERNELS: readonly NativeKernel[] = [
   ...matmulKernels,
+  ...convKernels,
   ...elementwiseKernels,
   ...reduceKernels,
   ...layoutKernels,

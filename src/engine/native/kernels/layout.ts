@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon, Words } from '../addon.js';
 import { i32, sizeOf, words } from '../cpu-data.js';
-import { numArrayAttr, numAttr, type NativeKernel, type NativeResult } from '../kernel.js';
+import { numArrayAttr, numAttr, outF32, outI32, type NativeKernel, type NativeResult } from '../kernel.js';
 
 const MAX_RANK = 8;
 
@@ -47,7 +47,7 @@ export function transposeInto(addon: NativeAddon, x: Words, shape: readonly numb
 }
 
 function allocLike(x: Words, n: number): Words {
-  return x instanceof Float32Array ? new Float32Array(n) : new Int32Array(n);
+  return x instanceof Float32Array ? outF32(n) : outI32(n);
 }
 
 const transpose: NativeKernel = {

@@ -1,6 +1,6 @@
 import { broadcastShapes, broadcastStrides, sameShape } from '../broadcast.js';
 import { f32, sizeOf } from '../cpu-data.js';
-import { ACTIVATIONS, boolAttr, numAttr, type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
+import { ACTIVATIONS, boolAttr, numAttr, outF32, type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
 
 const HEADER = 14;
 const PER_BATCH = 4;
@@ -72,7 +72,7 @@ function matmul(call: NativeCall, fused: boolean): NativeResult {
     }
   }
 
-  const out = new Float32Array(sizeOf(outShape));
+  const out = outF32(sizeOf(outShape));
   const batch = sizeOf(batchShape);
   if (out.length > 0) {
     const rank = outShape.length;

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { f32, sizeOf } from '../cpu-data.js';
-import { type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
+import { outF32, outI32, type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
 import { transposeInto } from './layout.js';
 
 /** Codes shared with native/src/reduce.h. */
@@ -61,7 +61,7 @@ function reduce(name: ReduceName, axisAttr: string): NativeKernel {
       } else {
         const kept = x.shape.map((_, i) => i).filter((i) => !reduced.has(i));
         const perm = [...kept, ...axes];
-        const moved = new Float32Array(xv.length);
+        const moved = outF32(xv.length);
         transposeInto(addon, xv, x.shape, perm, moved);
         xv = moved;
         O = sizeOf(kept.map((i) => x.shape[i] ?? 1));
@@ -69,11 +69,11 @@ function reduce(name: ReduceName, axisAttr: string): NativeKernel {
       }
       const n = O * I;
       if (arg) {
-        const out = new Int32Array(n);
+        const out = outI32(n);
         if (n > 0) addon.reduce(OPS[name], xv, out, O, R, I);
         return backend.makeTensorInfo(outShape, 'int32', out);
       }
-      const out = new Float32Array(n);
+      const out = outF32(n);
       if (n > 0) addon.reduce(OPS[name], xv, out, O, R, I);
       return backend.makeTensorInfo(outShape, 'float32', out);
     },
@@ -91,7 +91,7 @@ const softmax: NativeKernel = {
     const dim = attrs['dim'];
     if (rank === 0 || (dim !== -1 && dim !== rank - 1)) return 'softmax over a non-last axis';
     const cols = x.shape[rank - 1] ?? 1;
-    const out = new Float32Array(xv.length);
+    const out = outF32(xv.length);
     if (out.length > 0) addon.softmax(xv, out, xv.length / cols, cols, false);
     return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
   },

@@ -20,9 +20,6 @@ struct Im2col : APanelSource {
   idx out_h, out_w;
   idx f_w;
   idx sr, sc, dr, dc, pr, pc;
-  // Backprop-input gather for strided convolutions: source positions must be multiples of the
-  // stride (div_r/div_c > 1) and are divided by it. Only used untransposed.
-  idx div_r = 1, div_c = 1;
   bool transposed = false;
 
   static constexpr int kMaxMr = 32;
@@ -30,12 +27,10 @@ struct Im2col : APanelSource {
   void pack_sliver(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const override {
     if (transposed) {
       pack_transposed(i0, rows, p0, kc, mr, dst);
-    } else if (div_r > 1 || div_c > 1) {
-      pack_rows<true>(i0, rows, p0, kc, mr, dst);
     } else if (ch >= 4) {
       pack_runs(i0, rows, p0, kc, mr, dst);
     } else {
-      pack_rows<false>(i0, rows, p0, kc, mr, dst);
+      pack_rows(i0, rows, p0, kc, mr, dst);
     }
   }
 
@@ -74,10 +69,9 @@ struct Im2col : APanelSource {
   }
 
   // Members are copied to locals: the compiler cannot prove the float stores leave them alone.
-  template <bool kDiv>
   void pack_rows(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const {
     const float* s = src;
-    const idx H = src_h, W = src_w, C = ch, FW = f_w, DR = dr, DC = dc, VR = div_r, VC = div_c;
+    const idx H = src_h, W = src_w, C = ch, FW = f_w, DR = dr, DC = dc;
     idx base[kMaxMr], bh[kMaxMr], bw[kMaxMr];
     for (idx r = 0; r < rows; ++r) {
       const idx row = i0 + r, ow = row % out_w, t = row / out_w, oh = t % out_h, b = t / out_h;
@@ -88,7 +82,7 @@ struct Im2col : APanelSource {
     idx c = p0 % C, khw = p0 / C, kw = khw % FW, kh = khw / FW;
     // Rows of one output row at consecutive columns read one source row at a fixed stride:
     // when a tap falls inside the image for all of them, no per-element checks are needed.
-    const bool one_row = !kDiv && rows > 0 && base[rows - 1] == base[0] && bh[rows - 1] == bh[0] &&
+    const bool one_row = rows > 0 && base[rows - 1] == base[0] && bh[rows - 1] == bh[0] &&
                          bw[rows - 1] - bw[0] == (rows - 1) * sc;
     const idx step = sc * C;
     for (idx p = 0; p < kc; ++p) {
@@ -111,16 +105,8 @@ struct Im2col : APanelSource {
         }
       }
       for (idx r = 0; r < rows; ++r) {
-        idx ih = bh[r] + dh, iw = bw[r] + dw;
-        float v = 0.f;
-        bool ok = true;
-        if (kDiv) {
-          ok = ih >= 0 && iw >= 0 && ih % VR == 0 && iw % VC == 0;
-          ih /= VR;
-          iw /= VC;
-        }
-        if (ok && ih >= 0 && ih < H && iw >= 0 && iw < W) v = s[base[r] + (ih * W + iw) * C + c];
-        d[r] = v;
+        const idx ih = bh[r] + dh, iw = bw[r] + dw;
+        d[r] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? s[base[r] + (ih * W + iw) * C + c] : 0.f;
       }
       for (idx r = rows; r < mr; ++r) d[r] = 0.f;
       if (++c == C) {
@@ -237,40 +223,55 @@ void conv2d(const ConvGeom& g, const float* x, const float* w, float* y, const E
 }
 
 void conv2d_backprop_input(const ConvGeom& g, const float* dy, const float* w, float* dx) {
-  // dx[b, h, w, ic] = sum over (kh, kw, oc) of dy[b, (h + pt - kh) / sh, (w + pl - kw) / sw, oc]
-  // * W[kh, kw, ic, oc]: an implicit GEMM over dy with the filter transposed per tap.
-  const idx K = g.f_h * g.f_w * g.out_c;
-  std::vector<float> wt(static_cast<size_t>(K * g.in_c));
-  for (idx t = 0; t < g.f_h * g.f_w; ++t)
-    for (idx ic = 0; ic < g.in_c; ++ic)
-      for (idx oc = 0; oc < g.out_c; ++oc) wt[(t * g.out_c + oc) * g.in_c + ic] = w[(t * g.in_c + ic) * g.out_c + oc];
-  Im2col a;
-  a.src = dy;
-  a.src_h = g.out_h;
-  a.src_w = g.out_w;
-  a.ch = g.out_c;
-  a.out_h = g.in_h;
-  a.out_w = g.in_w;
-  a.f_w = g.f_w;
-  a.sr = 1;
-  a.sc = 1;
-  a.dr = -1;
-  a.dc = -1;
-  a.pr = -g.pad_top;
-  a.pc = -g.pad_left;
-  a.div_r = g.stride_h;
-  a.div_c = g.stride_w;
-  GemmProblem p;
-  p.M = g.batch * g.in_h * g.in_w;
-  p.N = g.in_c;
-  p.K = K;
-  p.a_src = &a;
-  p.B = wt.data();
-  p.b_rs = g.in_c;
-  p.b_cs = 1;
-  p.C = dx;
-  p.c_rs = g.in_c;
-  sgemm(p);
+  // col2im: dcol[(b, oh, ow), (kh, kw, ic)] = sum over oc of dy[b, oh, ow, oc] * W[kh, kw, ic, oc]
+  // is a plain GEMM (dy times the filter transposed); each dcol row is then added into the
+  // input pixels its window covers. No work is spent on the zeros a strided gather would read.
+  const idx taps = g.f_h * g.f_w, cols = taps * g.in_c, img_rows = g.out_h * g.out_w;
+  const idx img_size = g.in_h * g.in_w * g.in_c;
+  if (img_rows == 0 || cols == 0) {
+    std::fill(dx, dx + g.batch * img_size, 0.f);
+    return;
+  }
+  // Bound the scratch matrix to ~16 MB: whole images per chunk so the scatter can run per image.
+  const idx per_chunk = std::max<idx>(1, (idx(4) << 20) / (img_rows * cols));
+  thread_local AlignedBuffer scratch;
+  float* dcol = scratch.get(std::min(per_chunk, g.batch) * img_rows * cols);
+  for (idx b0 = 0; b0 < g.batch; b0 += per_chunk) {
+    const idx nb = std::min(per_chunk, g.batch - b0);
+    GemmProblem p;
+    p.M = nb * img_rows;
+    p.N = cols;
+    p.K = g.out_c;
+    p.A = dy + b0 * img_rows * g.out_c;
+    p.a_rs = g.out_c;
+    p.a_cs = 1;
+    p.B = w;
+    p.b_rs = 1;
+    p.b_cs = g.out_c;
+    p.C = dcol;
+    p.c_rs = cols;
+    sgemm(p);
+    parallel_rows(nb, img_rows * cols, [&](idx i0, idx i1) {
+      for (idx i = i0; i < i1; ++i) {
+        float* img = dx + (b0 + i) * img_size;
+        std::fill(img, img + img_size, 0.f);
+        const float* src = dcol + i * img_rows * cols;
+        for (idx oh = 0; oh < g.out_h; ++oh)
+          for (idx ow = 0; ow < g.out_w; ++ow, src += cols)
+            for (idx kh = 0; kh < g.f_h; ++kh) {
+              const idx ih = oh * g.stride_h - g.pad_top + kh;
+              if (ih < 0 || ih >= g.in_h) continue;
+              for (idx kw = 0; kw < g.f_w; ++kw) {
+                const idx iw = ow * g.stride_w - g.pad_left + kw;
+                if (iw < 0 || iw >= g.in_w) continue;
+                float* o = img + (ih * g.in_w + iw) * g.in_c;
+                const float* s = src + (kh * g.f_w + kw) * g.in_c;
+                for (idx ch = 0; ch < g.in_c; ++ch) o[ch] += s[ch];
+              }
+            }
+      }
+    });
+  }
 }
 
 void conv2d_backprop_filter(const ConvGeom& g, const float* x, const float* dy, float* dw) {

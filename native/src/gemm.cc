@@ -16,11 +16,13 @@ namespace {
 // 0 = best available, 1 = portable, 2 = at most AVX2 (tests and benchmarks pin a path).
 std::atomic<int> g_isa_cap{0};
 
-const UKernel& select_kernel() {
+// n: columns of C. The AVX-512 kernel is 32 columns wide; for narrow products (convolutions
+// with 16 channels) half of it would be padding, so the 16-wide AVX2 kernel does better there.
+const UKernel& select_kernel(idx n = 1 << 30) {
   const int cap = g_isa_cap.load(std::memory_order_relaxed);
   if (cap == 1) return ukernel_portable();
 #if defined(MODELAUTO_HAVE_AVX512)
-  if (cap == 0 && cpu_has_avx512f()) return ukernel_avx512();
+  if (cap == 0 && cpu_has_avx512f() && (n > 16 || !cpu_has_avx2_fma())) return ukernel_avx512();
 #endif
 #if defined(MODELAUTO_HAVE_AVX2)
   if (cpu_has_avx2_fma()) return ukernel_avx2();
@@ -301,7 +303,7 @@ void sgemm(const GemmProblem& g, int max_threads) {
     return;
   }
 
-  const UKernel& uk = select_kernel();
+  const UKernel& uk = select_kernel(g.N);
   const double flops = 2.0 * static_cast<double>(g.M) * static_cast<double>(g.N) * static_cast<double>(g.K);
   if (flops < 2.0 * 48 * 48 * 48) threads = 1;
   const idx mblocks = ceil_div(g.M, uk.mr), nblocks = ceil_div(g.N, uk.nr);

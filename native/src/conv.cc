@@ -12,8 +12,11 @@ namespace {
 
 // The im2col matrix of a convolution, never materialised: row = (b, oh, ow),
 // col = (kh, kw, c). Entry = src[b, oh*sr + kh*dr - pr, ow*sc + kw*dc - pc, c], or 0 outside.
-// With `transposed`, rows and columns swap roles (filter gradients). Packing walks one sliver
-// with incremental indices: no divisions per element.
+// With `transposed`, rows and columns swap roles (filter gradients).
+//
+// A packed sliver covers a range of im2col columns. That range is cut once into segments that
+// are contiguous in the source (one filter row: all its taps' channels when dc == 1), so each
+// im2col row costs one bounds check and one short copy per segment.
 struct Im2col : APanelSource {
   const float* src;
   idx src_h, src_w, ch;
@@ -22,138 +25,104 @@ struct Im2col : APanelSource {
   idx sr, sc, dr, dc, pr, pc;
   bool transposed = false;
 
-  static constexpr int kMaxMr = 32;
+  struct Seg {
+    idx off;     // first column of the segment, relative to the range start
+    idx len;     // columns in the segment
+    idx dh;      // kh * dr
+    idx kw0;     // first tap column
+    idx kw1;     // last tap column
+    idx c0;      // first channel
+  };
+  static constexpr int kMaxSegs = 64;
 
-  void pack_sliver(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const override {
-    if (transposed) {
-      pack_transposed(i0, rows, p0, kc, mr, dst);
-    } else if (ch >= 4) {
-      pack_runs(i0, rows, p0, kc, mr, dst);
-    } else {
-      pack_rows(i0, rows, p0, kc, mr, dst);
-    }
-  }
-
-  // Row by row: within one filter tap the channels are contiguous in the source, so each row
-  // is a few runs of `ch` floats with one bounds check per run.
-  void pack_runs(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const {
-    const float* s = src;
-    const idx H = src_h, W = src_w, C = ch, FW = f_w, DR = dr, DC = dc;
-    const idx c0 = p0 % C, khw0 = p0 / C, kw0 = khw0 % FW, kh0 = khw0 / FW, end = p0 + kc;
-    for (idx r = 0; r < rows; ++r) {
-      const idx row = i0 + r, ow = row % out_w, t = row / out_w, oh = t % out_h, b = t / out_h;
-      const float* img = s + b * H * W * C;
-      const idx bh = oh * sr - pr, bw = ow * sc - pc;
-      float* d = dst + r;
-      idx p = p0, c = c0, kh = kh0, kw = kw0;
-      while (p < end) {
-        const idx run = std::min(C - c, end - p);
-        const idx ih = bh + kh * DR, iw = bw + kw * DC;
-        float* o = d + (p - p0) * mr;
-        if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
-          const float* in = img + (ih * W + iw) * C + c;
-          for (idx k = 0; k < run; ++k) o[k * mr] = in[k];
-        } else {
-          for (idx k = 0; k < run; ++k) o[k * mr] = 0.f;
-        }
-        p += run;
-        c = 0;
-        if (++kw == FW) {
-          kw = 0;
-          ++kh;
-        }
+  // Splits columns [col0, col0 + count) into segments; returns how many.
+  int segments(idx col0, idx count, Seg* out) const {
+    int n = 0;
+    idx col = col0;
+    const idx end = col0 + count;
+    while (col < end) {
+      const idx c = col % ch, khw = col / ch, kw = khw % f_w, kh = khw / f_w;
+      // contiguous source span: the rest of this tap's channels, plus following taps of the
+      // same filter row when taps are adjacent (dc == 1)
+      idx len = dc == 1 ? (f_w - kw) * ch - c : ch - c;
+      len = std::min(len, end - col);
+      out[n++] = Seg{col - col0, len, kh * dr, kw, kw + (c + len - 1) / ch, c};
+      col += len;
+      if (n == kMaxSegs && col < end) {
+        // never happens for slivers (<= 32 columns) or kc blocks of real filters; stay safe
+        return -1;
       }
     }
-    for (idx r = rows; r < mr; ++r)
-      for (idx p = 0; p < kc; ++p) dst[p * mr + r] = 0.f;
+    return n;
   }
 
-  // Members are copied to locals: the compiler cannot prove the float stores leave them alone.
-  void pack_rows(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const {
-    const float* s = src;
-    const idx H = src_h, W = src_w, C = ch, FW = f_w, DR = dr, DC = dc;
-    idx base[kMaxMr], bh[kMaxMr], bw[kMaxMr];
-    for (idx r = 0; r < rows; ++r) {
-      const idx row = i0 + r, ow = row % out_w, t = row / out_w, oh = t % out_h, b = t / out_h;
-      base[r] = b * H * W * C;
-      bh[r] = oh * sr - pr;
-      bw[r] = ow * sc - pc;
-    }
-    idx c = p0 % C, khw = p0 / C, kw = khw % FW, kh = khw / FW;
-    // Rows of one output row at consecutive columns read one source row at a fixed stride:
-    // when a tap falls inside the image for all of them, no per-element checks are needed.
-    const bool one_row = rows > 0 && base[rows - 1] == base[0] && bh[rows - 1] == bh[0] &&
-                         bw[rows - 1] - bw[0] == (rows - 1) * sc;
-    const idx step = sc * C;
-    for (idx p = 0; p < kc; ++p) {
-      float* d = dst + p * mr;
-      const idx dh = kh * DR, dw = kw * DC;
-      if (one_row) {
-        const idx ih = bh[0] + dh, iw0 = bw[0] + dw, iw1 = bw[rows - 1] + dw;
-        if (ih >= 0 && ih < H && iw0 >= 0 && iw1 < W) {
-          const float* in = s + base[0] + (ih * W + iw0) * C + c;
-          for (idx r = 0; r < rows; ++r) d[r] = in[r * step];
-          for (idx r = rows; r < mr; ++r) d[r] = 0.f;
+  // Copies the segments of one im2col row (image `img`, window corner (bh, bw)) to
+  // dst[col * step]; columns outside the image read as 0.
+  void copy_row(const float* img, idx bh, idx bw, const Seg* segs, int nseg, float* dst, idx step) const {
+    const idx H = src_h, W = src_w, C = ch;
+    for (int k = 0; k < nseg; ++k) {
+      const Seg& g = segs[k];
+      float* d = dst + g.off * step;
+      const idx ih = bh + g.dh;
+      const idx iw0 = bw + g.kw0 * dc;
+      const idx iw1 = bw + g.kw1 * dc;
+      if (ih >= 0 && ih < H && iw0 >= 0 && iw1 < W) {
+        // one contiguous source span (a single tap when dc != 1)
+        const float* s = img + (ih * W + iw0) * C + g.c0;
+        if (step == 1) {
+          std::memcpy(d, s, static_cast<size_t>(g.len) * sizeof(float));
+        } else {
+          for (idx q = 0; q < g.len; ++q) d[q * step] = s[q];
+        }
+      } else if (ih < 0 || ih >= H) {
+        for (idx q = 0; q < g.len; ++q) d[q * step] = 0.f;
+      } else {
+        idx c = g.c0, kw = g.kw0;
+        for (idx q = 0; q < g.len; ++q) {
+          const idx iw = bw + kw * dc;
+          d[q * step] = (iw >= 0 && iw < W) ? img[(ih * W + iw) * C + c] : 0.f;
           if (++c == C) {
             c = 0;
-            if (++kw == FW) {
-              kw = 0;
-              ++kh;
-            }
+            ++kw;
           }
-          continue;
-        }
-      }
-      for (idx r = 0; r < rows; ++r) {
-        const idx ih = bh[r] + dh, iw = bw[r] + dw;
-        d[r] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? s[base[r] + (ih * W + iw) * C + c] : 0.f;
-      }
-      for (idx r = rows; r < mr; ++r) d[r] = 0.f;
-      if (++c == C) {
-        c = 0;
-        if (++kw == FW) {
-          kw = 0;
-          ++kh;
         }
       }
     }
   }
 
-  // A(i, p) = im2col(p, i): column p of the GEMM is one output pixel, and the sliver's rows
-  // are a few runs of consecutive channels of one filter tap.
-  void pack_transposed(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const {
-    const float* s = src;
-    const idx H = src_h, W = src_w, C = ch, OW = out_w, OH = out_h, SR = sr, SC = sc, PR = pr, PC = pc;
-    struct Seg {
-      idx r0, len, offh, offw, c;
-    } segs[kMaxMr];
-    int nseg = 0;
-    for (idx r = 0; r < rows;) {
-      const idx i = i0 + r, c = i % C, khw = i / C;
-      const idx len = std::min(C - c, rows - r);
-      segs[nseg++] = Seg{r, len, (khw / f_w) * dr, (khw % f_w) * dc, c};
-      r += len;
-    }
-    idx ow = p0 % OW, t = p0 / OW, oh = t % OH, b = t / OH;
-    for (idx p = 0; p < kc; ++p) {
-      float* d = dst + p * mr;
-      const float* img = s + b * H * W * C;
-      const idx bh = oh * SR - PR, bw = ow * SC - PC;
-      for (int k = 0; k < nseg; ++k) {
-        const Seg& g = segs[k];
-        const idx ih = bh + g.offh, iw = bw + g.offw;
-        float* o = d + g.r0;
-        if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
-          const float* in = img + (ih * W + iw) * C + g.c;
-          for (idx q = 0; q < g.len; ++q) o[q] = in[q];
+  void pack_sliver(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const override {
+    Seg segs[kMaxSegs];
+    const idx plane = src_h * src_w * ch;
+    if (!transposed) {
+      // rows = output pixels, columns [p0, p0 + kc)
+      const int nseg = segments(p0, kc, segs);
+      for (idx r = 0; r < rows; ++r) {
+        const idx row = i0 + r, ow = row % out_w, t = row / out_w, oh = t % out_h, b = t / out_h;
+        const float* img = src + b * plane;
+        if (nseg >= 0) {
+          copy_row(img, oh * sr - pr, ow * sc - pc, segs, nseg, dst + r, mr);
         } else {
-          for (idx q = 0; q < g.len; ++q) o[q] = 0.f;
+          for (idx q = 0; q < kc; q += kMaxSegs / 2) {
+            const idx cnt = std::min<idx>(kMaxSegs / 2, kc - q);
+            const int n2 = segments(p0 + q, cnt, segs);
+            copy_row(img, oh * sr - pr, ow * sc - pc, segs, n2, dst + q * mr + r, mr);
+          }
         }
       }
+      for (idx r = rows; r < mr; ++r)
+        for (idx p = 0; p < kc; ++p) dst[p * mr + r] = 0.f;
+      return;
+    }
+    // transposed: GEMM rows = im2col columns [i0, i0 + rows), GEMM columns = output pixels
+    const int nseg = segments(i0, rows, segs);
+    idx ow = p0 % out_w, t = p0 / out_w, oh = t % out_h, b = t / out_h;
+    for (idx p = 0; p < kc; ++p) {
+      float* d = dst + p * mr;
+      copy_row(src + b * plane, oh * sr - pr, ow * sc - pc, segs, nseg, d, 1);
       for (idx r = rows; r < mr; ++r) d[r] = 0.f;
-      if (++ow == OW) {
+      if (++ow == out_w) {
         ow = 0;
-        if (++oh == OH) {
+        if (++oh == out_h) {
           oh = 0;
           ++b;
         }

@@ -5,6 +5,7 @@ import { jsonReplacer } from './context.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerQuickstart } from './commands/quickstart.js';
+import { registerRegistry } from './commands/registry.js';
 import { registerRuns } from './commands/runs.js';
 import { registerTrain } from './commands/train.js';
 
@@ -15,13 +16,14 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option(
       '--store <uri>',
-      'tracking store: a folder, sqlite:<folder> (default: $MODELAUTO_STORE or ./.modelauto)',
+      'store: a folder, sqlite:<folder>, or postgres://user@host:5432/db?artifacts=<shared folder> (default: $MODELAUTO_STORE or ./.modelauto)',
     )
     .option('--json', 'print machine-readable JSON on stdout')
     .showHelpAfterError('(run with --help for usage)');
   registerTrain(program);
   registerEvaluate(program);
   registerRuns(program);
+  registerRegistry(program);
   registerQuickstart(program);
   registerDoctor(program);
   // Every command (and sub-command) throws instead of exiting, so exit codes are decided in one place.

@@ -273,7 +273,7 @@ export async function structuredPrune(
       if (bias) weights.set('bias', sliceAxis(bias, 0, expanded));
       keep = expanded;
     } else if (keep && cls === 'Flatten') {
-      const inShape = layer.inputShape as (number | null)[];
+      const inShape = (layer.input as tf.SymbolicTensor).shape;
       const channels = inShape[inShape.length - 1] as number;
       const positions = inShape.slice(1, -1).reduce<number>((a, b) => a * (b ?? 1), 1);
       const kept: number[] = keep;

@@ -75,8 +75,8 @@ describe('structured pruning', () => {
     const bn = model.getLayer('bn');
     bn.setWeights(bn.getWeights().map((w, i) => tf.tensor(Float32Array.from({ length: 8 }, () => (i === 3 ? 0.5 + rng.next() : rng.next() - 0.5)), w.shape)));
     disconnect(model.getLayer('c1'), model.getLayer('c2'), [1, 3, 5, 7]);
-    // c2 output is 3x3x6, flattened to 54 features: feature = position * 6 + channel.
-    disconnect(model.getLayer('c2'), model.getLayer('d1'), [0, 2, 4], 9, 6);
+    // c2 output is 2x2x6, flattened to 24 features: feature = position * 6 + channel.
+    disconnect(model.getLayer('c2'), model.getLayer('d1'), [0, 2, 4], 4, 6);
     disconnect(model.getLayer('d1'), model.getLayer('out'), [1, 3, 5]);
 
     const candidates = structuredCandidates(model);
@@ -91,7 +91,7 @@ describe('structured pruning', () => {
     expect(shape('c1')).toEqual([3, 3, 1, 4]);
     expect(r.model.getLayer('bn').getWeights().map((w) => w.shape)).toEqual([[4], [4], [4], [4]]);
     expect(shape('c2')).toEqual([2, 2, 4, 3]);
-    expect(shape('d1')).toEqual([27, 3]);
+    expect(shape('d1')).toEqual([12, 3]);
     expect(shape('out')).toEqual([3, 3]);
     const rngX = new Rng(3);
     const x = tf.tensor(Float32Array.from({ length: 5 * 64 }, () => rngX.next()), [5, 8, 8, 1]);

@@ -65,6 +65,8 @@ export class OnnxGraph {
   readonly initializers = new Map<string, Initializer>();
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
+  /** Types of intermediate values that ONNX's shape inference cannot derive (some ai.onnx.ml outputs). */
+  readonly valueInfos: ValueInfo[] = [];
   private readonly used = new Set<string>();
   private readonly domains = new Map<string, number>([['', OPSET]]);
 
@@ -200,6 +202,7 @@ export class OnnxGraph {
         initializer: [...this.initializers.values()].map(tensorMessage),
         input: this.inputs.map(valueInfoMessage),
         output: this.outputs.map(valueInfoMessage),
+        ...(this.valueInfos.length ? { value_info: this.valueInfos.map(valueInfoMessage) } : {}),
       },
       metadata_props: Object.entries(meta.metadata ?? {}).map(([key, value]) => ({ key, value })),
     };
@@ -212,6 +215,7 @@ export class OnnxGraph {
     for (const [k, v] of this.initializers) g.initializers.set(k, { ...v, dims: [...v.dims] });
     g.inputs.push(...this.inputs.map((i) => ({ ...i, shape: [...i.shape] })));
     g.outputs.push(...this.outputs.map((o) => ({ ...o, shape: [...o.shape] })));
+    g.valueInfos.push(...this.valueInfos.map((o) => ({ ...o, shape: [...o.shape] })));
     for (const u of this.used) g.used.add(u);
     for (const [d, v] of this.domains) g.domains.set(d, v);
     return g;

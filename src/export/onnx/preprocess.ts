@@ -79,6 +79,8 @@ export function preprocessingStage(state: PreprocessorState): {
           [attr.strings('cats_strings', c.categories), attr.int('zeros', state.unknownCategory === 'ignore' ? 1 : 0)],
           ML_DOMAIN,
         );
+        // onnx's shape inference has no rule for OneHotEncoder: declare its float [batch, 1, K] output.
+        g.valueInfos.push({ name: onehot, elemType: DataType.FLOAT, shape: ['batch', 1, c.categories.length] });
         return g.op('Flatten', [onehot], `${id}_onehot`, [attr.int('axis', 1)]);
       });
       if (parts.length === 1) return parts[0] as string;

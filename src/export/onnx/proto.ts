@@ -198,6 +198,7 @@ export interface GraphMessage {
   initializer: TensorMessage[];
   input: ValueInfoMessage[];
   output: ValueInfoMessage[];
+  value_info?: ValueInfoMessage[];
   doc_string?: string;
 }
 

@@ -68,6 +68,9 @@ export {
   type TensorBoardEvent,
 } from './train/tensorboard/index.js';
 
+// export
+export * from './export/index.js';
+
 // store
 export * from './store/index.js';
 
@@ -77,5 +80,12 @@ export { runEvaluateJob, EVAL_SPLITS, type EvaluateJobOptions, type EvaluateJobR
 export { evaluatePredictions, type Evaluation } from './pipeline/evaluation.js';
 export { loadBundle, saveBundle, ARTIFACTS, type LoadedBundle } from './pipeline/bundle.js';
 export { listRuns, showRun, compareRuns, withStore, type RunComparison, type StoreOption } from './pipeline/runs.js';
+export {
+  runExportJob,
+  variantName,
+  type ExportJobOptions,
+  type ExportJobResult,
+  type ExportedFile,
+} from './pipeline/export-job.js';
 export { runQuickstart, QUICKSTART_SPEC } from './pipeline/quickstart.js';
 export { diagnose, type DoctorReport, type DoctorCheck } from './pipeline/doctor.js';

@@ -70,7 +70,7 @@ struct Im2col : APanelSource {
         // one contiguous source span (a single tap when dc != 1)
         const float* s = img + (ih * W + iw0) * C + g.c0;
         if (step == 1) {
-          std::memcpy(d, s, static_cast<size_t>(g.len) * sizeof(float));
+          for (idx q = 0; q < g.len; ++q) d[q] = s[q];
         } else {
           for (idx q = 0; q < g.len; ++q) d[q * step] = s[q];
         }
@@ -90,14 +90,49 @@ struct Im2col : APanelSource {
     }
   }
 
+  // All rows of the sliver lie in one output row, at consecutive columns: for every im2col
+  // column they read one source row at a fixed stride, so whole columns are copied at once.
+  void pack_one_row(const float* img, idx bh, idx bw, idx rows, idx p0, idx kc, int mr, float* dst) const {
+    const idx H = src_h, W = src_w, C = ch, step = sc * ch, FW = f_w;
+    idx c = p0 % C, khw = p0 / C, kw = khw % FW, kh = khw / FW;
+    for (idx p = 0; p < kc; ++p) {
+      float* d = dst + p * mr;
+      const idx ih = bh + kh * dr, iw0 = bw + kw * dc, iw1 = iw0 + (rows - 1) * sc;
+      if (ih >= 0 && ih < H && iw0 >= 0 && iw1 < W) {
+        const float* in = img + (ih * W + iw0) * C + c;
+        for (idx r = 0; r < rows; ++r) d[r] = in[r * step];
+      } else if (ih < 0 || ih >= H) {
+        for (idx r = 0; r < rows; ++r) d[r] = 0.f;
+      } else {
+        const float* in = img + ih * W * C + c;
+        for (idx r = 0; r < rows; ++r) {
+          const idx iw = iw0 + r * sc;
+          d[r] = (iw >= 0 && iw < W) ? in[iw * C] : 0.f;
+        }
+      }
+      for (idx r = rows; r < mr; ++r) d[r] = 0.f;
+      if (++c == C) {
+        c = 0;
+        if (++kw == FW) {
+          kw = 0;
+          ++kh;
+        }
+      }
+    }
+  }
+
   void pack_sliver(idx i0, idx rows, idx p0, idx kc, int mr, float* dst) const override {
     Seg segs[kMaxSegs];
     const idx plane = src_h * src_w * ch;
     if (!transposed) {
       // rows = output pixels, columns [p0, p0 + kc)
+      idx ow = i0 % out_w, t = i0 / out_w, oh = t % out_h, b = t / out_h;
+      if (ow + rows <= out_w) {
+        pack_one_row(src + b * plane, oh * sr - pr, ow * sc - pc, rows, p0, kc, mr, dst);
+        return;
+      }
       const int nseg = segments(p0, kc, segs);
       for (idx r = 0; r < rows; ++r) {
-        const idx row = i0 + r, ow = row % out_w, t = row / out_w, oh = t % out_h, b = t / out_h;
         const float* img = src + b * plane;
         if (nseg >= 0) {
           copy_row(img, oh * sr - pr, ow * sc - pc, segs, nseg, dst + r, mr);
@@ -106,6 +141,13 @@ struct Im2col : APanelSource {
             const idx cnt = std::min<idx>(kMaxSegs / 2, kc - q);
             const int n2 = segments(p0 + q, cnt, segs);
             copy_row(img, oh * sr - pr, ow * sc - pc, segs, n2, dst + q * mr + r, mr);
+          }
+        }
+        if (++ow == out_w) {
+          ow = 0;
+          if (++oh == out_h) {
+            oh = 0;
+            ++b;
           }
         }
       }
@@ -394,25 +436,75 @@ void depthwise_backprop_filter(const ConvGeom& g, const float* x, const float* d
     for (idx i = 0; i < FS; ++i) dw[i] += partial[t * FS + i];
 }
 
-void max_pool(const ConvGeom& g, const float* x, float* y) {
+void max_pool(const ConvGeom& g, const float* x, float* y, int32_t* indices) {
   const idx C = g.in_c;
   parallel_rows(g.batch * g.out_h, g.out_w * C * g.f_h * g.f_w, [&](idx r0, idx r1) {
     for (idx r = r0; r < r1; ++r) {
       const idx b = r / g.out_h, oh = r % g.out_h;
       const idx h0 = std::max<idx>(0, oh * g.stride_h - g.pad_top);
       const idx h1 = std::min(g.in_h, oh * g.stride_h - g.pad_top + g.f_h);
+      const float* xb = x + b * g.in_h * g.in_w * C;
       for (idx ow = 0; ow < g.out_w; ++ow) {
         const idx w0 = std::max<idx>(0, ow * g.stride_w - g.pad_left);
         const idx w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.f_w);
-        float* out = y + ((b * g.out_h + oh) * g.out_w + ow) * C;
-        // tfjs: start from -Infinity and take strictly greater pixels, so NaN never wins.
+        const idx o = ((b * g.out_h + oh) * g.out_w + ow) * C;
+        float* out = y + o;
+        // tfjs: start from -Infinity and take strictly greater pixels, so NaN never wins and
+        // ties go to the first pixel in row-major window order.
         std::fill(out, out + C, -std::numeric_limits<float>::infinity());
-        for (idx ih = h0; ih < h1; ++ih)
-          for (idx iw = w0; iw < w1; ++iw) {
-            const float* xs = x + ((b * g.in_h + ih) * g.in_w + iw) * C;
-            for (idx c = 0; c < C; ++c) out[c] = xs[c] > out[c] ? xs[c] : out[c];
-          }
+        if (indices == nullptr) {
+          for (idx ih = h0; ih < h1; ++ih)
+            for (idx iw = w0; iw < w1; ++iw) {
+              const float* xs = xb + (ih * g.in_w + iw) * C;
+              for (idx c = 0; c < C; ++c) out[c] = xs[c] > out[c] ? xs[c] : out[c];
+            }
+        } else {
+          int32_t* pos = indices + o;
+          std::fill(pos, pos + C, -1);
+          for (idx ih = h0; ih < h1; ++ih)
+            for (idx iw = w0; iw < w1; ++iw) {
+              const float* xs = xb + (ih * g.in_w + iw) * C;
+              const int32_t here = static_cast<int32_t>(ih * g.in_w + iw);
+              for (idx c = 0; c < C; ++c) {
+                const bool gt = xs[c] > out[c];
+                out[c] = gt ? xs[c] : out[c];
+                pos[c] = gt ? here : pos[c];
+              }
+            }
+        }
       }
+    }
+  });
+}
+
+void max_pool_grad_indices(const ConvGeom& g, const int32_t* indices, const float* dy, float* dx) {
+  const idx C = g.in_c, plane = g.in_h * g.in_w * C;
+  // Windows that tile the image exactly (the usual 2x2/2 pooling of an even size) let every
+  // input pixel be written once, without clearing dx first.
+  const bool tiles = g.stride_h == g.f_h && g.stride_w == g.f_w && g.pad_top == 0 && g.pad_left == 0 &&
+                     g.out_h * g.f_h == g.in_h && g.out_w * g.f_w == g.in_w;
+  parallel_rows(g.batch, plane, [&](idx b0, idx b1) {
+    for (idx b = b0; b < b1; ++b) {
+      float* dxb = dx + b * plane;
+      if (!tiles) std::fill(dxb, dxb + plane, 0.f);
+      for (idx oh = 0; oh < g.out_h; ++oh)
+        for (idx ow = 0; ow < g.out_w; ++ow) {
+          const idx o = ((b * g.out_h + oh) * g.out_w + ow) * C;
+          const int32_t* pos = indices + o;
+          const float* d = dy + o;
+          if (tiles) {
+            for (idx kh = 0; kh < g.f_h; ++kh)
+              for (idx kw = 0; kw < g.f_w; ++kw) {
+                const idx ih = oh * g.f_h + kh, iw = ow * g.f_w + kw;
+                const int32_t here = static_cast<int32_t>(ih * g.in_w + iw);
+                float* out = dxb + (ih * g.in_w + iw) * C;
+                for (idx c = 0; c < C; ++c) out[c] = pos[c] == here ? d[c] : 0.f;
+              }
+          } else {
+            for (idx c = 0; c < C; ++c)
+              if (pos[c] >= 0) dxb[static_cast<idx>(pos[c]) * C + c] += d[c];
+          }
+        }
     }
   });
 }

@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { jsonReplacer } from './context.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEvaluate } from './commands/evaluate.js';
+import { registerExport } from './commands/export.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
 import { registerRuns } from './commands/runs.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerTrain(program);
   registerEvaluate(program);
+  registerExport(program);
   registerRuns(program);
   registerRegistry(program);
   registerQuickstart(program);

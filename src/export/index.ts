@@ -34,13 +34,30 @@ export {
   type OnnxBuild,
   type LoadedOnnxExport,
 } from './onnx/export.js';
-export { convertModel, ONNX_LAYER_CLASSES, EXPORTABLE_ACTIVATIONS, type ConvertOptions, type ConvertResult } from './onnx/convert.js';
+export {
+  convertModel,
+  ONNX_LAYER_CLASSES,
+  EXPORTABLE_ACTIVATIONS,
+  type ConvertOptions,
+  type ConvertResult,
+} from './onnx/convert.js';
 export { OnnxGraph, OPSET, IR_VERSION } from './onnx/graph.js';
 export { encodeModel, decodeModel, ONNX_PROTO } from './onnx/proto.js';
 export { quantizeDynamic, type DynamicQuantizeOptions } from './onnx/quantize/dynamic.js';
 export { quantizeStatic, quantizableTensors, type StaticQuantizeOptions } from './onnx/quantize/static.js';
-export { calibrate, CALIBRATION_METHODS, type CalibrationMethod, type CalibrationOptions } from './onnx/quantize/calibrate.js';
+export {
+  calibrate,
+  CALIBRATION_METHODS,
+  type CalibrationMethod,
+  type CalibrationOptions,
+} from './onnx/quantize/calibrate.js';
 export type { Range } from './onnx/quantize/params.js';
-export { createSession, runSession, predictOnnx, type FeedValue, type SessionOptions } from './onnx/runtime.js';
+export {
+  createSession,
+  runSession,
+  predictOnnx,
+  type FeedValue,
+  type SessionOptions,
+} from './onnx/runtime.js';
 export { preprocessingStage, rawFeeds } from './onnx/preprocess.js';
 export { predictDataset, scorePredictions, calibrationBatches, type Score } from './onnx/score.js';

@@ -93,16 +93,24 @@ export function writeManifest(dir: string, content: ManifestContent, files: stri
 export function readManifest(dir: string): ExportManifest {
   const path = join(dir, EXPORT_MANIFEST);
   if (!existsSync(path)) {
-    throw new ModelautoError('NOT_FOUND', `${path}: no export manifest; is ${dir} a modelauto export?`, { location: { file: path } });
+    throw new ModelautoError('NOT_FOUND', `${path}: no export manifest; is ${dir} a modelauto export?`, {
+      location: { file: path },
+    });
   }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new ModelautoError('INVALID_DATA', `not valid JSON (${(e as Error).message})`, { location: { file: path }, cause: e });
+    throw new ModelautoError('INVALID_DATA', `not valid JSON (${(e as Error).message})`, {
+      location: { file: path },
+      cause: e,
+    });
   }
   const r = ExportManifestSchema.safeParse(json);
-  if (!r.success) throw new ModelautoError('INVALID_DATA', formatZodError(r.error, 'manifest'), { location: { file: path } });
+  if (!r.success)
+    throw new ModelautoError('INVALID_DATA', formatZodError(r.error, 'manifest'), {
+      location: { file: path },
+    });
   return r.data;
 }
 

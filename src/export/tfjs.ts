@@ -37,7 +37,10 @@ export interface ExportResult {
 }
 
 /** tfjs signature of a model's inputs and outputs. */
-export function tfjsSignature(model: tf.LayersModel): { inputs: TensorSignature[]; outputs: TensorSignature[] } {
+export function tfjsSignature(model: tf.LayersModel): {
+  inputs: TensorSignature[];
+  outputs: TensorSignature[];
+} {
   const sig = (t: tf.SymbolicTensor, name: string): TensorSignature => ({
     name,
     dtype: t.dtype === 'int32' ? 'int32' : 'float32',
@@ -54,7 +57,11 @@ export function labelsOf(state: PreprocessorState | undefined): string[] | null 
   return state?.target.kind === 'classification' ? [...state.target.classes] : null;
 }
 
-export async function exportTfjs(model: tf.LayersModel, outDir: string, options: TfjsExportOptions = {}): Promise<ExportResult> {
+export async function exportTfjs(
+  model: tf.LayersModel,
+  outDir: string,
+  options: TfjsExportOptions = {},
+): Promise<ExportResult> {
   const dir = resolve(outDir);
   mkdirSync(dir, { recursive: true });
   const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;
@@ -68,7 +75,8 @@ export async function exportTfjs(model: tf.LayersModel, outDir: string, options:
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
     }),
   );
-  if (!artifacts?.modelTopology) throw new ModelautoError('INTERNAL', 'tfjs gave no model topology to export');
+  if (!artifacts?.modelTopology)
+    throw new ModelautoError('INTERNAL', 'tfjs gave no model topology to export');
   const weights = new Uint8Array(
     artifacts.weightData === undefined
       ? new ArrayBuffer(0)
@@ -78,7 +86,9 @@ export async function exportTfjs(model: tf.LayersModel, outDir: string, options:
   );
   const count = Math.max(1, Math.ceil(weights.byteLength / shardBytes));
   const shards = Array.from({ length: count }, (_, i) => `group1-shard${i + 1}of${count}.bin`);
-  shards.forEach((name, i) => writeFileAtomic(join(dir, name), weights.subarray(i * shardBytes, (i + 1) * shardBytes)));
+  shards.forEach((name, i) =>
+    writeFileAtomic(join(dir, name), weights.subarray(i * shardBytes, (i + 1) * shardBytes)),
+  );
   // No trainingConfig: an exported model is for inference, and a custom optimizer in it (AdamW) would
   // make stock loaders fail to compile it.
   writeJsonAtomic(join(dir, TFJS_MODEL_JSON), {
@@ -123,13 +133,21 @@ export async function loadTfjsExport(dir: string): Promise<LoadedExport> {
   }
   const jsonPath = manifest.models.float;
   const json = files.get(jsonPath);
-  if (!json) throw new ModelautoError('INVALID_DATA', `${dir}: the manifest does not list ${jsonPath} among its files`);
+  if (!json)
+    throw new ModelautoError(
+      'INVALID_DATA',
+      `${dir}: the manifest does not list ${jsonPath} among its files`,
+    );
   const model = await loadModelFrom(join(dir, jsonPath), json, async (p) => {
     const data = files.get(p);
     if (!data) {
-      throw new ModelautoError('INVALID_DATA', `weight file ${p} is not listed (with a hash) in the manifest`, {
-        location: { file: join(dir, jsonPath) },
-      });
+      throw new ModelautoError(
+        'INVALID_DATA',
+        `weight file ${p} is not listed (with a hash) in the manifest`,
+        {
+          location: { file: join(dir, jsonPath) },
+        },
+      );
     }
     return data;
   });

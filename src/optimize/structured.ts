@@ -148,7 +148,8 @@ export function channelNorms(kernel: Weight, norm: 'l1' | 'l2'): Float64Array {
   const scores = new Float64Array(out);
   for (let i = 0; i < kernel.values.length; i++) {
     const v = kernel.values[i] as number;
-    scores[i % out] += norm === 'l1' ? Math.abs(v) : v * v;
+    const c = i % out;
+    scores[c] = (scores[c] as number) + (norm === 'l1' ? Math.abs(v) : v * v);
   }
   if (norm === 'l2') for (let c = 0; c < out; c++) scores[c] = Math.sqrt(scores[c] as number);
   return scores;
@@ -177,7 +178,7 @@ async function activationScores(model: tf.LayersModel, layer: tf.layers.Layer, d
     });
     const v = await values.data();
     values.dispose();
-    for (let c = 0; c < channels; c++) sums[c] += v[c] as number;
+    for (let c = 0; c < channels; c++) sums[c] = (sums[c] as number) + (v[c] as number);
     count += to - from;
   }
   return sums.map((s) => s / Math.max(1, count));
@@ -268,7 +269,7 @@ export async function structuredPrune(
       const kernel = weights.get('depthwise_kernel') as Weight;
       const mult = kernel.shape[3] as number;
       weights.set('depthwise_kernel', sliceAxis(kernel, 2, keep));
-      const expanded = keep.flatMap((c) => Array.from({ length: mult }, (_, m) => c * mult + m));
+      const expanded: number[] = keep.flatMap((c) => Array.from({ length: mult }, (_, m) => c * mult + m));
       const bias = weights.get('bias');
       if (bias) weights.set('bias', sliceAxis(bias, 0, expanded));
       keep = expanded;

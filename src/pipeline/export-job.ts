@@ -104,14 +104,23 @@ export async function runExportJob(runRef: string, options: ExportJobOptions): P
     };
     try {
       const variant = variantName(options);
-      const dir = resolve(options.outDir ?? join(await store.runDir(runId), 'export', options.format, variant));
+      const dir = resolve(
+        options.outDir ?? join(await store.runDir(runId), 'export', options.format, variant),
+      );
       const result = await exportFrom(source, dir, options, log);
-      const files = await recordArtifacts(store, runId, result, `export/${options.format}${variant ? `/${variant}` : ''}`);
+      const files = await recordArtifacts(
+        store,
+        runId,
+        result,
+        `export/${options.format}${variant ? `/${variant}` : ''}`,
+      );
       const job: ExportJobResult = { runId, format: options.format, dir, manifest: result.manifest, files };
       if (options.format === 'onnx') job.sizes = onnxSizes(result.manifest);
       if (options.int8 && options.format === 'onnx' && source.split && bundle.preprocessor) {
         job.evaluation = await evaluateInt8(result, await source.split('test'), bundle.preprocessor, options);
-        log(`test ${job.evaluation.float.metric}: float ${job.evaluation.float.value.toFixed(4)}, int8 ${job.evaluation.int8.value.toFixed(4)}`);
+        log(
+          `test ${job.evaluation.float.metric}: float ${job.evaluation.float.value.toFixed(4)}, int8 ${job.evaluation.int8.value.toFixed(4)}`,
+        );
         const prefix = `export_onnx`;
         const metric = job.evaluation.float.metric;
         await store.logMetrics(runId, [
@@ -133,13 +142,34 @@ function checkOptions(o: ExportJobOptions): void {
     throw new ModelautoError('USAGE', `--format: expected tfjs or onnx, got ${String(o.format)}`);
   }
   if (o.format === 'tfjs' && (o.int8 || o.includePreprocessing)) {
-    throw new ModelautoError('USAGE', `--format tfjs: ${o.int8 ? '--int8' : '--include-preprocessing'} applies to ONNX only`);
+    throw new ModelautoError(
+      'USAGE',
+      `--format tfjs: ${o.int8 ? '--int8' : '--include-preprocessing'} applies to ONNX only`,
+    );
   }
   if (o.calibration !== undefined && (!Number.isInteger(o.calibration) || o.calibration < 1)) {
     throw new ModelautoError('USAGE', `--calibration: expected a positive integer, got ${o.calibration}`);
   }
+  if (o.ranges !== undefined && o.int8 !== 'static') {
+    throw new ModelautoError(
+      'USAGE',
+      '--ranges: learned ranges are for static int8 quantization (add --int8 static)',
+    );
+  }
+  if (o.calibrationMethod !== undefined && o.int8 !== 'static') {
+    throw new ModelautoError(
+      'USAGE',
+      '--calibration-method: only static int8 quantization is calibrated (add --int8 static)',
+    );
+  }
+  if (o.percentile !== undefined && o.calibrationMethod !== 'percentile') {
+    throw new ModelautoError('USAGE', '--percentile: goes with --calibration-method percentile');
+  }
   if (o.calibration !== undefined && o.int8 !== 'static') {
-    throw new ModelautoError('USAGE', '--calibration: only static int8 quantization is calibrated (add --int8 static)');
+    throw new ModelautoError(
+      'USAGE',
+      '--calibration: only static int8 quantization is calibrated (add --int8 static)',
+    );
   }
 }
 
@@ -166,7 +196,12 @@ export function variantName(o: ExportJobOptions): string {
   return parts.join('-');
 }
 
-async function exportFrom(source: Source, dir: string, options: ExportJobOptions, log: (l: string) => void): Promise<ExportResult> {
+async function exportFrom(
+  source: Source,
+  dir: string,
+  options: ExportJobOptions,
+  log: (l: string) => void,
+): Promise<ExportResult> {
   const common = {
     ...(source.preprocessor ? { preprocessor: source.preprocessor } : {}),
     ...(source.run ? { sourceRun: source.run.id } : {}),
@@ -184,20 +219,34 @@ async function exportFrom(source: Source, dir: string, options: ExportJobOptions
     ...(options.ranges ? { ranges: options.ranges } : {}),
     ...(options.reduceRange ? { reduceRange: true } : {}),
   };
-  if (options.int8 === 'static' && !options.ranges) {
+  // Learned ranges need no data; with --calibration too, what they miss is calibrated.
+  if (options.int8 === 'static' && (!options.ranges || options.calibration !== undefined)) {
     if (!source.split || !source.preprocessor) {
-      throw new ModelautoError('USAGE', '--int8 static: calibration needs a run (its training split); a model folder has no data');
+      throw new ModelautoError(
+        'USAGE',
+        '--int8 static: calibration needs a run (its training split); a model folder has no data',
+      );
     }
     const n = options.calibration ?? DEFAULT_CALIBRATION;
     const train = await source.split('train');
     log(`calibrating on ${Math.min(n, train.n)} training samples (${options.calibrationMethod ?? 'minmax'})`);
-    onnx.calibration = calibrationBatches(train, source.preprocessor, options.includePreprocessing === true, n);
+    onnx.calibration = calibrationBatches(
+      train,
+      source.preprocessor,
+      options.includePreprocessing === true,
+      n,
+    );
   }
   log(`exporting ${source.model.name} to ONNX${options.int8 ? ` (+ int8 ${options.int8})` : ''} in ${dir}`);
   return exportOnnx(source.model, dir, onnx);
 }
 
-async function recordArtifacts(store: TrackingStore, runId: string, result: ExportResult, prefix: string): Promise<ExportedFile[]> {
+async function recordArtifacts(
+  store: TrackingStore,
+  runId: string,
+  result: ExportResult,
+  prefix: string,
+): Promise<ExportedFile[]> {
   const out: ExportedFile[] = [];
   const entries = new Map(result.manifest.files.map((f) => [f.path, f]));
   for (const file of result.files) {
@@ -221,7 +270,8 @@ async function evaluateInt8(
   preprocessor: Preprocessor,
   options: ExportJobOptions,
 ): Promise<{ split: string; float: Score; int8: Score }> {
-  if (test.n === 0) throw new ModelautoError('INVALID_DATA', 'the run has no test split to compare float and int8 on');
+  if (test.n === 0)
+    throw new ModelautoError('INVALID_DATA', 'the run has no test split to compare float and int8 on');
   const inGraph = options.includePreprocessing === true;
   const score = async (file: string) => {
     const session = await createSession(join(result.dir, file));
@@ -237,7 +287,11 @@ async function evaluateInt8(
 }
 
 /** A model folder (plain tfjs or a modelauto tfjs export): exported, not recorded (there is no run). */
-async function exportFolder(ref: string, options: ExportJobOptions, log: (l: string) => void): Promise<ExportJobResult> {
+async function exportFolder(
+  ref: string,
+  options: ExportJobOptions,
+  log: (l: string) => void,
+): Promise<ExportJobResult> {
   const folder = statSync(ref).isDirectory() ? ref : dirname(ref);
   let source: Source;
   if (existsSync(join(folder, EXPORT_MANIFEST))) {
@@ -247,7 +301,10 @@ async function exportFolder(ref: string, options: ExportJobOptions, log: (l: str
     source = { model: await loadModel(folder) };
   }
   if (options.includePreprocessing && !source.preprocessor) {
-    throw new ModelautoError('USAGE', `--include-preprocessing: ${folder} has no saved preprocessing (export a run instead)`);
+    throw new ModelautoError(
+      'USAGE',
+      `--include-preprocessing: ${folder} has no saved preprocessing (export a run instead)`,
+    );
   }
   try {
     const variant = variantName(options);
@@ -257,7 +314,13 @@ async function exportFolder(ref: string, options: ExportJobOptions, log: (l: str
       const data = readFileSync(join(result.dir, f));
       return { path: join(result.dir, f), bytes: data.byteLength, sha256: sha256(data) };
     });
-    const job: ExportJobResult = { runId: null, format: options.format, dir, manifest: result.manifest, files };
+    const job: ExportJobResult = {
+      runId: null,
+      format: options.format,
+      dir,
+      manifest: result.manifest,
+      files,
+    };
     if (options.format === 'onnx') job.sizes = onnxSizes(result.manifest);
     return job;
   } finally {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { registerExport } from '../../src/cli/commands/export.js';
@@ -27,20 +27,35 @@ const iris = await runTrainJob({ ...IRIS_SPEC, train: { ...IRIS_SPEC.train, epoc
 
 describe('preprocessing as graph nodes', () => {
   it('a CSV model with categorical columns and missing values: the ONNX graph on raw columns = tfjs on the JS transform', async () => {
-    const r = await runExportJob(churn.run.id, { store, format: 'onnx', includePreprocessing: true, int8: 'dynamic' });
+    const r = await runExportJob(churn.run.id, {
+      store,
+      format: 'onnx',
+      includePreprocessing: true,
+      int8: 'dynamic',
+    });
     expect(r.files[0]?.artifact).toBe('export/onnx/int8-dynamic-preprocessing/model.onnx');
     const { model, preprocessor, spec } = await loadBundle(store, churn.run.id);
     const full = await loadDataset(spec.data, { baseDir: resolve('examples') });
     const test = splitDataset(full, spec.data.split).test;
-    const missingRegions = (test.features.kind === 'table' ? test.features.columns : []).find((c) => c.name === 'region');
+    const missingRegions = (test.features.kind === 'table' ? test.features.columns : []).find(
+      (c) => c.name === 'region',
+    );
     expect(missingRegions?.kind === 'categorical' && missingRegions.values.includes(null)).toBe(true);
 
     const loaded = await loadOnnxExport(r.dir);
-    expect(loaded.session.inputNames).toEqual(['plan', 'region', 'tenure_months', 'monthly_spend', 'support_tickets', 'autopay'].filter((c) => loaded.session.inputNames.includes(c)));
+    expect(loaded.session.inputNames).toEqual(
+      ['plan', 'region', 'tenure_months', 'monthly_spend', 'support_tickets', 'autopay'].filter((c) =>
+        loaded.session.inputNames.includes(c),
+      ),
+    );
     expect(loaded.manifest.inputs.map((i) => i.dtype)).toContain('string');
     expect(loaded.manifest.preprocessingInGraph).toBe(true);
     const out = await runSession(loaded.session, rawFeeds(preprocessor.toJSON(), test));
-    const expected = (model.predict(tf.tensor(preprocessor.transform(test).x, [test.n, ...preprocessor.inputShape])) as tf.Tensor).dataSync();
+    const expected = (
+      model.predict(
+        tf.tensor(preprocessor.transform(test).x, [test.n, ...preprocessor.inputShape]),
+      ) as tf.Tensor
+    ).dataSync();
     const got = out['output']!.data;
     expect(got.length).toBe(expected.length);
     let maxDiff = 0;
@@ -48,7 +63,8 @@ describe('preprocessing as graph nodes', () => {
     expect(maxDiff).toBeLessThan(1e-4);
     // The int8 comparison ran on raw columns through the same graph.
     expect(r.evaluation!.float.value).toBeCloseTo(churn.test!.scalars['accuracy']!, 5);
-    if (hasOnnxChecker()) expect(onnxCheck([join(r.dir, 'model.onnx'), join(r.dir, 'model.int8.onnx')])).toEqual([]);
+    if (hasOnnxChecker())
+      expect(onnxCheck([join(r.dir, 'model.onnx'), join(r.dir, 'model.int8.onnx')])).toEqual([]);
     await loaded.session.release();
   });
 
@@ -57,19 +73,32 @@ describe('preprocessing as graph nodes', () => {
       {
         name: 'mnist-tiny',
         data: { source: 'mnist', limit: 300, testLimit: 100, split: { validation: 0, seed: 1 } },
-        model: { seed: 1, layers: [{ type: 'flatten' }, { type: 'dense', units: 10, activation: 'softmax' }] },
+        model: {
+          seed: 1,
+          layers: [{ type: 'flatten' }, { type: 'dense', units: 10, activation: 'softmax' }],
+        },
         train: { epochs: 1, batchSize: 50 },
       },
       { store },
     );
-    const r = await runExportJob(mnist.run.id, { store, format: 'onnx', includePreprocessing: true, int8: 'static', calibration: 64 });
+    const r = await runExportJob(mnist.run.id, {
+      store,
+      format: 'onnx',
+      includePreprocessing: true,
+      int8: 'static',
+      calibration: 64,
+    });
     const { model, preprocessor, spec } = await loadBundle(store, mnist.run.id);
     const test = splitDataset(await loadDataset(spec.data, { baseDir: process.cwd() }), spec.data.split).test;
     const loaded = await loadOnnxExport(r.dir);
     const feeds = rawFeeds(preprocessor.toJSON(), test);
     expect(Math.max(...(feeds['input']!.data as Float32Array))).toBe(255);
     const got = (await runSession(loaded.session, feeds))['output']!.data;
-    const expected = (model.predict(tf.tensor(preprocessor.transform(test).x, [test.n, ...preprocessor.inputShape])) as tf.Tensor).dataSync();
+    const expected = (
+      model.predict(
+        tf.tensor(preprocessor.transform(test).x, [test.n, ...preprocessor.inputShape]),
+      ) as tf.Tensor
+    ).dataSync();
     let maxDiff = 0;
     for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - expected[i]!));
     expect(maxDiff).toBeLessThan(1e-4);
@@ -85,9 +114,21 @@ describe('runExportJob options', () => {
       [{ format: 'onnx', int8: 'dynamic', calibration: 10 }, /--calibration: only static int8/],
       [{ format: 'onnx', int8: 'static', calibration: 0 }, /--calibration: expected a positive integer/],
       [{ format: 'zip' }, /--format: expected tfjs or onnx/],
+      [
+        { format: 'onnx', int8: 'dynamic', calibrationMethod: 'percentile' },
+        /--calibration-method: only static/,
+      ],
+      [
+        { format: 'onnx', int8: 'static', percentile: 99 },
+        /--percentile: goes with --calibration-method percentile/,
+      ],
+      [{ format: 'onnx', ranges: {} }, /--ranges: learned ranges are for static int8/],
     ] as const;
     for (const [options, message] of bad) {
-      const err = await runExportJob(iris.run.id, { store, ...(options as unknown as { format: 'onnx' }) }).catch((e: unknown) => e);
+      const err = await runExportJob(iris.run.id, {
+        store,
+        ...(options as unknown as { format: 'onnx' }),
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ModelautoError);
       expect((err as ModelautoError).code).toBe('USAGE');
       expect((err as ModelautoError).message).toMatch(message);
@@ -98,9 +139,16 @@ describe('runExportJob options', () => {
   it('names variants so that different exports of one run never collide', () => {
     expect(variantName({ format: 'tfjs' })).toBe('');
     expect(variantName({ format: 'onnx' })).toBe('float');
-    expect(variantName({ format: 'onnx', int8: 'static', calibration: 100, calibrationMethod: 'percentile', reduceRange: true, includePreprocessing: true })).toBe(
-      'int8-static-percentile-n100-7bit-preprocessing',
-    );
+    expect(
+      variantName({
+        format: 'onnx',
+        int8: 'static',
+        calibration: 100,
+        calibrationMethod: 'percentile',
+        reduceRange: true,
+        includePreprocessing: true,
+      }),
+    ).toBe('int8-static-percentile-n100-7bit-preprocessing');
   });
 
   it('exports into the run folder by default; a model folder without a run is exported but not recorded', async () => {
@@ -110,13 +158,18 @@ describe('runExportJob options', () => {
     const tfjsDir = join(root, 'iris-tfjs');
     await runExportJob(iris.run.id, { store, format: 'tfjs', outDir: tfjsDir });
     // The tfjs export (with its manifest) is itself a model folder that can be exported to ONNX.
-    const fromFolder = await runExportJob(tfjsDir, { format: 'onnx', int8: 'dynamic', includePreprocessing: true, outDir: join(root, 'iris-onnx') });
+    const fromFolder = await runExportJob(tfjsDir, {
+      format: 'onnx',
+      int8: 'dynamic',
+      includePreprocessing: true,
+      outDir: join(root, 'iris-onnx'),
+    });
     expect(fromFolder.runId).toBeNull();
     expect(fromFolder.manifest.labels).toEqual(['setosa', 'versicolor', 'virginica']);
     expect(fromFolder.sizes?.int8).toBeGreaterThan(0);
-    await expect(runExportJob(tfjsDir, { format: 'onnx', int8: 'static', outDir: join(root, 'x') })).rejects.toThrow(
-      /calibration needs a run/,
-    );
+    await expect(
+      runExportJob(tfjsDir, { format: 'onnx', int8: 'static', outDir: join(root, 'x') }),
+    ).rejects.toThrow(/calibration needs a run/);
   });
 });
 
@@ -131,8 +184,24 @@ describe('modelauto export (CLI command)', () => {
     });
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      await program.parseAsync(['--store', storeDir, 'export', iris.run.id.slice(0, 6), '--format', 'onnx', '--int8', 'static', '--calibration', '32'], { from: 'user' });
-      await program.parseAsync(['--store', storeDir, '--json', 'export', iris.run.id, '--format', 'tfjs'], { from: 'user' });
+      await program.parseAsync(
+        [
+          '--store',
+          storeDir,
+          'export',
+          iris.run.id.slice(0, 6),
+          '--format',
+          'onnx',
+          '--int8',
+          'static',
+          '--calibration',
+          '32',
+        ],
+        { from: 'user' },
+      );
+      await program.parseAsync(['--store', storeDir, '--json', 'export', iris.run.id, '--format', 'tfjs'], {
+        from: 'user',
+      });
     } finally {
       spy.mockRestore();
       err.mockRestore();
@@ -144,9 +213,35 @@ describe('modelauto export (CLI command)', () => {
     expect(json.format).toBe('tfjs');
     expect(json.files.map((f: { artifact: string }) => f.artifact)).toContain('export/tfjs/model.json');
     const run = await store.getRun(iris.run.id);
-    expect(run.artifacts.map((a) => a.name)).toEqual(expect.arrayContaining(['export/onnx/int8-static-minmax-n32/modelauto.json', 'export/tfjs/modelauto.json']));
+    expect(run.artifacts.map((a) => a.name)).toEqual(
+      expect.arrayContaining([
+        'export/onnx/int8-static-minmax-n32/modelauto.json',
+        'export/tfjs/modelauto.json',
+      ]),
+    );
     expect(existsSync(json.dir)).toBe(true);
 
-    await expect(program.parseAsync(['--store', storeDir, 'export', iris.run.id, '--format', 'pb'], { from: 'user' })).rejects.toThrow(/--format: expected one of tfjs, onnx/);
+    await expect(
+      program.parseAsync(['--store', storeDir, 'export', iris.run.id, '--format', 'pb'], { from: 'user' }),
+    ).rejects.toThrow(/--format: expected one of tfjs, onnx/);
+    const rangesFile = join(root, 'ranges.json');
+    writeFileSync(rangesFile, JSON.stringify({ dense_x: { min: 1, max: 0 } }));
+    await expect(
+      program.parseAsync(
+        [
+          '--store',
+          storeDir,
+          'export',
+          iris.run.id,
+          '--format',
+          'onnx',
+          '--int8',
+          'static',
+          '--ranges',
+          rangesFile,
+        ],
+        { from: 'user' },
+      ),
+    ).rejects.toThrow(/ranges\.json: ranges\.dense_x: expected min <= max/);
   });
 });

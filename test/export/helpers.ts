@@ -49,7 +49,12 @@ export interface ParityResult {
  * Exports the model, runs onnxruntime and tfjs on the same random batch and returns the largest absolute
  * difference of the outputs.
  */
-export async function parity(model: tf.LayersModel, seed = 1, batch = 3, range: [number, number] = [-1, 1]): Promise<ParityResult> {
+export async function parity(
+  model: tf.LayersModel,
+  seed = 1,
+  batch = 3,
+  range: [number, number] = [-1, 1],
+): Promise<ParityResult> {
   const converted = convertModel(model);
   const bytes = serializeOnnx(converted.graph);
   const session = await createSession(bytes);
@@ -57,13 +62,21 @@ export async function parity(model: tf.LayersModel, seed = 1, batch = 3, range: 
   const tensors: tf.Tensor[] = [];
   model.inputs.forEach((t, i) => {
     const shape = [batch, ...(t.shape.slice(1) as number[])];
-    const data = randomValues(shape.reduce((a, b) => a * b, 1), seed + i, range[0], range[1]);
+    const data = randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed + i,
+      range[0],
+      range[1],
+    );
     const name = converted.inputs[i]?.name as string;
     feeds[name] = { type: 'float32', data, dims: shape };
     tensors.push(tf.tensor(data, shape));
   });
   const predicted = model.predict(tensors.length === 1 ? (tensors[0] as tf.Tensor) : tensors);
-  const expected = (Array.isArray(predicted) ? predicted : [predicted]).map((t) => ({ data: t.dataSync(), shape: t.shape }));
+  const expected = (Array.isArray(predicted) ? predicted : [predicted]).map((t) => ({
+    data: t.dataSync(),
+    shape: t.shape,
+  }));
   const got = await runSession(session, feeds);
   await session.release();
   let maxDiff = 0;
@@ -72,7 +85,8 @@ export async function parity(model: tf.LayersModel, seed = 1, batch = 3, range: 
     const exp = expected[i];
     expect(out, `output ${o.name}`).toBeDefined();
     expect(out!.dims).toEqual(exp!.shape);
-    for (let k = 0; k < exp!.data.length; k++) maxDiff = Math.max(maxDiff, Math.abs((exp!.data[k] as number) - (out!.data[k] as number)));
+    for (let k = 0; k < exp!.data.length; k++)
+      maxDiff = Math.max(maxDiff, Math.abs((exp!.data[k] as number) - (out!.data[k] as number)));
   });
   return { maxDiff, bytes, opTypes: converted.graph.nodes.map((n) => n.op_type) };
 }

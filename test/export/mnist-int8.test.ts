@@ -21,7 +21,13 @@ const { store } = await tempStore();
 /** The seed MLP on a few thousand MNIST samples, 2 epochs: enough for ~93% and a real int8 comparison. */
 const MLP_SPEC = {
   name: 'mnist-int8',
-  data: { source: 'mnist' as const, limit: 4000, testLimit: 3000, split: { validation: 0, seed: 1 }, preprocess: { pixels: 'scale' as const } },
+  data: {
+    source: 'mnist' as const,
+    limit: 4000,
+    testLimit: 3000,
+    split: { validation: 0, seed: 1 },
+    preprocess: { pixels: 'scale' as const },
+  },
   model: {
     seed: 7,
     layers: [
@@ -31,7 +37,13 @@ const MLP_SPEC = {
       { type: 'dense' as const, units: 10, activation: 'softmax' as const },
     ],
   },
-  train: { epochs: 2, batchSize: 64, seed: 1, optimizer: { type: 'adam' as const, learningRate: 0.002 }, metrics: ['accuracy' as const] },
+  train: {
+    epochs: 2,
+    batchSize: 64,
+    seed: 1,
+    optimizer: { type: 'adam' as const, learningRate: 0.002 },
+    metrics: ['accuracy' as const],
+  },
 };
 
 const trained = await runTrainJob(MLP_SPEC, { store });
@@ -46,9 +58,12 @@ describe('MNIST MLP: whole-model parity, int8 export through the job, accuracy w
     const shape = preprocessor.inputShape;
     const session = await createSession(serializeOnnx(convertModel(model).graph));
     const onnx = await predictOnnx(session, x.subarray(0, 500 * 784), shape);
-    const tfjs = (model.predict(tf.tensor(x.subarray(0, 500 * 784), [500, ...shape])) as tf.Tensor).dataSync();
+    const tfjs = (
+      model.predict(tf.tensor(x.subarray(0, 500 * 784), [500, ...shape])) as tf.Tensor
+    ).dataSync();
     let maxDiff = 0;
-    for (let i = 0; i < tfjs.length; i++) maxDiff = Math.max(maxDiff, Math.abs((tfjs[i] as number) - (onnx.data[i] as number)));
+    for (let i = 0; i < tfjs.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs((tfjs[i] as number) - (onnx.data[i] as number)));
     expect(maxDiff).toBeLessThan(1e-4);
   });
 
@@ -80,17 +95,27 @@ describe('MNIST MLP: whole-model parity, int8 export through the job, accuracy w
 
   it('static int8 (QDQ, min-max and percentile calibration): accuracy within 0.5 points, 3.5x smaller, loadable', async () => {
     for (const calibrationMethod of ['minmax', 'percentile'] as const) {
-      const r = await runExportJob(runId, { store, format: 'onnx', int8: 'static', calibration: 256, calibrationMethod });
+      const r = await runExportJob(runId, {
+        store,
+        format: 'onnx',
+        int8: 'static',
+        calibration: 256,
+        calibrationMethod,
+      });
       expect(r.files[0]?.artifact).toBe(`export/onnx/int8-static-${calibrationMethod}-n256/model.onnx`);
       const e = r.evaluation!;
       expect(e.float.value - e.int8.value).toBeLessThanOrEqual(0.005);
       expect(r.sizes!.float / r.sizes!.int8!).toBeGreaterThanOrEqual(3.5);
-      expect(r.manifest.quantization).toMatchObject({ mode: 'static', calibration: { method: calibrationMethod, samples: 256 } });
+      expect(r.manifest.quantization).toMatchObject({
+        mode: 'static',
+        calibration: { method: calibrationMethod, samples: 256 },
+      });
       const loaded = await loadOnnxExport(r.dir, { precision: 'int8' });
       expect(loaded.session.inputNames).toEqual(['input']);
       expect(loaded.manifest.labels).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
       await loaded.session.release();
-      if (hasOnnxChecker()) expect(onnxCheck(r.files.filter((f) => f.path.endsWith('.onnx')).map((f) => f.path))).toEqual([]);
+      if (hasOnnxChecker())
+        expect(onnxCheck(r.files.filter((f) => f.path.endsWith('.onnx')).map((f) => f.path))).toEqual([]);
     }
     const run = await store.getRun(runId);
     expect(run.metrics['export_onnx_int8_static_test_accuracy']).toBeDefined();
@@ -107,25 +132,40 @@ describe('MNIST MLP: whole-model parity, int8 export through the job, accuracy w
       [names[3]!]: { min: -30, max: 30 },
     };
     const r = await runExportJob(runId, { store, format: 'onnx', int8: 'static', ranges });
-    expect(r.manifest.quantization).toMatchObject({ activations: 'uint8 learned', calibration: { method: 'learned', samples: 0 } });
+    expect(r.manifest.quantization).toMatchObject({
+      activations: 'uint8 learned',
+      calibration: { method: 'learned', samples: 0 },
+    });
     expect(r.evaluation!.int8.value).toBeGreaterThan(0.85);
-    await expect(runExportJob(runId, { store, format: 'onnx', int8: 'static', ranges: { nope: { min: 0, max: 1 } } })).rejects.toThrow(
-      /ranges\.nope: no layer or input of that name/,
-    );
+    await expect(
+      runExportJob(runId, { store, format: 'onnx', int8: 'static', ranges: { nope: { min: 0, max: 1 } } }),
+    ).rejects.toThrow(/ranges\.nope: no layer or input of that name/);
   });
 
   it('the tfjs format of the run is recorded under export/tfjs/', async () => {
     const r = await runExportJob(runId, { store, format: 'tfjs' });
-    expect(r.files.map((f) => f.artifact)).toEqual(['export/tfjs/model.json', 'export/tfjs/group1-shard1of1.bin', 'export/tfjs/modelauto.json']);
+    expect(r.files.map((f) => f.artifact)).toEqual([
+      'export/tfjs/model.json',
+      'export/tfjs/group1-shard1of1.bin',
+      'export/tfjs/modelauto.json',
+    ]);
     expect(r.manifest.labels).toHaveLength(10);
   });
 });
 
 describe('MNIST CNN: whole-model parity and static int8', () => {
   it('the small CNN (conv16, pool, conv32, pool, dense10) exports with parity and keeps its accuracy in int8', async () => {
-    const full = await loadDataset(DataSpecSchema.parse({ source: 'mnist', limit: 3000, testLimit: 1000, split: { validation: 0, test: 0 } }), {
-      baseDir: process.cwd(),
-    });
+    const full = await loadDataset(
+      DataSpecSchema.parse({
+        source: 'mnist',
+        limit: 3000,
+        testLimit: 1000,
+        split: { validation: 0, test: 0 },
+      }),
+      {
+        baseDir: process.cwd(),
+      },
+    );
     const splits = splitDataset(full, { validation: 0, test: 0, seed: 1 });
     const pre = fitPreprocessor(splits.train, { pixels: 'scale' });
     const model = buildModel(
@@ -148,12 +188,18 @@ describe('MNIST CNN: whole-model parity and static int8', () => {
     // how the weights were found.
     await trainHead(model, pre.transform(splits.train).x, pre.encodeTarget(splits.train).y, pre.inputShape);
     const test = splits.test;
-    const build = await buildOnnx(model, { int8: 'static', calibration: calibrationBatches(splits.train, pre, false, 256) });
+    const build = await buildOnnx(model, {
+      int8: 'static',
+      calibration: calibrationBatches(splits.train, pre, false, 256),
+    });
     const { x } = pre.transform(test);
     const float = await predictOnnx(await createSession(serializeOnnx(build.float)), x, pre.inputShape);
-    const tfjs = (model.predict(tf.tensor(x.subarray(0, 200 * 784), [200, ...pre.inputShape])) as tf.Tensor).dataSync();
+    const tfjs = (
+      model.predict(tf.tensor(x.subarray(0, 200 * 784), [200, ...pre.inputShape])) as tf.Tensor
+    ).dataSync();
     let maxDiff = 0;
-    for (let i = 0; i < tfjs.length; i++) maxDiff = Math.max(maxDiff, Math.abs((tfjs[i] as number) - (float.data[i] as number)));
+    for (let i = 0; i < tfjs.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs((tfjs[i] as number) - (float.data[i] as number)));
     expect(maxDiff).toBeLessThan(1e-4);
 
     const int8 = await predictOnnx(await createSession(serializeOnnx(build.int8!)), x, pre.inputShape);
@@ -164,23 +210,45 @@ describe('MNIST CNN: whole-model parity and static int8', () => {
     const int8Nodes = build.int8!.nodes;
     expect(int8Nodes.filter((n) => n.op_type === 'QuantizeLinear').length).toBeGreaterThan(3);
     // Per-channel weight scales: DequantizeLinear with an axis on int8 initializers.
-    expect(int8Nodes.filter((n) => n.op_type === 'DequantizeLinear' && n.attribute.some((at) => at.name === 'axis'))).not.toHaveLength(0);
+    expect(
+      int8Nodes.filter(
+        (n) => n.op_type === 'DequantizeLinear' && n.attribute.some((at) => at.name === 'axis'),
+      ),
+    ).not.toHaveLength(0);
   });
 });
 
 /** Fits the last Dense layer on features from the layers before it (run by onnxruntime). */
-async function trainHead(model: tf.LayersModel, x: Float32Array, y: Float32Array, inputShape: number[]): Promise<void> {
+async function trainHead(
+  model: tf.LayersModel,
+  x: Float32Array,
+  y: Float32Array,
+  inputShape: number[],
+): Promise<void> {
   const head = model.layers[model.layers.length - 1] as tf.layers.Layer;
-  const trunk = tf.model({ inputs: model.inputs, outputs: model.layers[model.layers.length - 2]!.output as tf.SymbolicTensor });
-  const features = await predictOnnx(await createSession(serializeOnnx(convertModel(trunk).graph)), x, inputShape);
-  const n = y.length / 10;
-  const probe = tf.sequential({ layers: [tf.layers.dense({ inputShape: [features.width], units: 10, activation: 'softmax' })] });
-  await fit(probe, { n, x: features.data, xShape: [features.width], y, yShape: [10] }, {
-    epochs: 8,
-    batchSize: 64,
-    seed: 1,
-    optimizer: { type: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-    loss: 'categoricalCrossentropy',
+  const trunk = tf.model({
+    inputs: model.inputs,
+    outputs: model.layers[model.layers.length - 2]!.output as tf.SymbolicTensor,
   });
+  const features = await predictOnnx(
+    await createSession(serializeOnnx(convertModel(trunk).graph)),
+    x,
+    inputShape,
+  );
+  const n = y.length / 10;
+  const probe = tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [features.width], units: 10, activation: 'softmax' })],
+  });
+  await fit(
+    probe,
+    { n, x: features.data, xShape: [features.width], y, yShape: [10] },
+    {
+      epochs: 8,
+      batchSize: 64,
+      seed: 1,
+      optimizer: { type: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+      loss: 'categoricalCrossentropy',
+    },
+  );
   head.setWeights(probe.layers[0]!.getWeights());
 }

@@ -7,7 +7,12 @@ import { serializeOnnx } from '../../src/export/onnx/export.js';
 import { decodeModel } from '../../src/export/onnx/proto.js';
 import { calibrate, quantile } from '../../src/export/onnx/quantize/calibrate.js';
 import { quantizeDynamic } from '../../src/export/onnx/quantize/dynamic.js';
-import { activationParams, quantizeBias, quantizeWeights, roundHalfEven } from '../../src/export/onnx/quantize/params.js';
+import {
+  activationParams,
+  quantizeBias,
+  quantizeWeights,
+  roundHalfEven,
+} from '../../src/export/onnx/quantize/params.js';
 import { quantizableTensors, quantizeStatic } from '../../src/export/onnx/quantize/static.js';
 import { createSession, runSession } from '../../src/export/onnx/runtime.js';
 import { randomValues, randomizeWeights, tempDir } from './helpers.js';
@@ -33,7 +38,11 @@ describe('int8 parameters', () => {
     // [K=2, N=3] matrix, channels along axis 1.
     const w = Float32Array.from([1, -0.5, 0.01, -2, 0.25, 0]);
     const { q, scales } = quantizeWeights(w, [2, 3], 1);
-    expect(Array.from(scales)).toEqual([Math.fround(2 / 127), Math.fround(0.5 / 127), Math.fround(0.01 / 127)]);
+    expect(Array.from(scales)).toEqual([
+      Math.fround(2 / 127),
+      Math.fround(0.5 / 127),
+      Math.fround(0.01 / 127),
+    ]);
     expect(Array.from(q)).toEqual([64, -127, 127, -127, 64, 0]);
     const seven = quantizeWeights(w, [2, 3], 1, 7);
     expect(Math.max(...Array.from(seven.q).map(Math.abs))).toBe(63);
@@ -41,18 +50,29 @@ describe('int8 parameters', () => {
     const conv = quantizeWeights(Float32Array.from([0.5, -1, 4, 2]), [2, 1, 1, 2], 0);
     expect(Array.from(conv.q)).toEqual([64, -127, 127, 64]);
     const b = quantizeBias(Float32Array.from([0.1, -0.2, 0]), 0.02, scales);
-    expect(Array.from(b.q)).toEqual([Math.round(0.1 / (0.02 * scales[0]!)), Math.round(-0.2 / (0.02 * scales[1]!)), 0]);
+    expect(Array.from(b.q)).toEqual([
+      Math.round(0.1 / (0.02 * scales[0]!)),
+      Math.round(-0.2 / (0.02 * scales[1]!)),
+      0,
+    ]);
   });
 });
 
 describe('calibration', () => {
   it('percentile ranges sit inside min-max ranges and ignore a rare outlier', async () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }), tf.layers.dense({ units: 2 })] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }),
+        tf.layers.dense({ units: 2 }),
+      ],
+    });
     randomizeWeights(model, 3);
     const { graph } = convertModel(model);
     const x = randomValues(400 * 4, 5);
     x[7] = 60; // one outlier
-    const batches = [0, 1, 2, 3].map((b) => ({ input: { type: 'float32' as const, data: x.slice(b * 400, (b + 1) * 400), dims: [100, 4] } }));
+    const batches = [0, 1, 2, 3].map((b) => ({
+      input: { type: 'float32' as const, data: x.slice(b * 400, (b + 1) * 400), dims: [100, 4] },
+    }));
     const tensors = quantizableTensors(graph);
     expect(tensors).toContain('input');
     const minmax = await calibrate(graph, tensors, batches, { method: 'minmax' });
@@ -88,14 +108,20 @@ describe('quantized graphs run on onnxruntime int8 kernels', () => {
     randomizeWeights(m, 11);
     return m;
   };
-  const feeds = (n: number, seed: number) => ({ input: { type: 'float32' as const, data: randomValues(n * 20, seed), dims: [n, 20] } });
+  const feeds = (n: number, seed: number) => ({
+    input: { type: 'float32' as const, data: randomValues(n * 20, seed), dims: [n, 20] },
+  });
 
   it('dynamic: int8 weights, fused into DynamicQuantizeMatMul, outputs close to float', async () => {
     const { graph } = convertModel(mlp());
     const int8 = quantizeDynamic(graph);
     const ops = int8.nodes.map((n) => n.op_type);
-    expect(ops).toEqual(expect.arrayContaining(['DynamicQuantizeLinear', 'MatMulInteger', 'Cast', 'Mul', 'Add']));
-    expect([...int8.initializers.values()].filter((i) => i.dataType === 3 && i.dims.length === 2)).toHaveLength(3);
+    expect(ops).toEqual(
+      expect.arrayContaining(['DynamicQuantizeLinear', 'MatMulInteger', 'Cast', 'Mul', 'Add']),
+    );
+    expect(
+      [...int8.initializers.values()].filter((i) => i.dataType === 3 && i.dims.length === 2),
+    ).toHaveLength(3);
     const fused = await optimizedOps(serializeOnnx(int8), 'dynamic');
     expect(fused.filter((o) => o === 'DynamicQuantizeMatMul')).toHaveLength(3);
     const a = (await runSession(await createSession(serializeOnnx(graph)), feeds(64, 1)))['output']!.data;
@@ -113,10 +139,16 @@ describe('quantized graphs run on onnxruntime int8 kernels', () => {
     const int8 = quantizeStatic(graph, ranges);
     const types = new Map([...int8.initializers.values()].map((i) => [i.name, i.dataType]));
     const dq = int8.nodes.filter((n) => n.op_type === 'DequantizeLinear');
-    expect(dq.filter((n) => types.get(n.input[0]!) === 3 && n.attribute.some((a) => a.name === 'axis' && a.i === 1))).toHaveLength(3);
+    expect(
+      dq.filter(
+        (n) => types.get(n.input[0]!) === 3 && n.attribute.some((a) => a.name === 'axis' && a.i === 1),
+      ),
+    ).toHaveLength(3);
     expect(dq.filter((n) => types.get(n.input[0]!) === 6)).toHaveLength(3);
     // No float weight is left behind.
-    expect([...int8.initializers.values()].filter((i) => i.dataType === 1 && i.dims.length === 2)).toHaveLength(0);
+    expect(
+      [...int8.initializers.values()].filter((i) => i.dataType === 1 && i.dims.length === 2),
+    ).toHaveLength(0);
     const fused = await optimizedOps(serializeOnnx(int8), 'static');
     expect(fused.filter((o) => o === 'QGemm')).toHaveLength(3);
     expect(fused).not.toContain('Relu');
@@ -141,7 +173,9 @@ describe('quantized graphs run on onnxruntime int8 kernels', () => {
     randomizeWeights(m, 21);
     const { graph } = convertModel(m);
     const before = serializeOnnx(graph);
-    const batch = { input: { type: 'float32' as const, data: randomValues(32 * 300, 8, 0, 1), dims: [32, 10, 10, 3] } };
+    const batch = {
+      input: { type: 'float32' as const, data: randomValues(32 * 300, 8, 0, 1), dims: [32, 10, 10, 3] },
+    };
     const int8 = quantizeStatic(graph, await calibrate(graph, quantizableTensors(graph), [batch]));
     expect(serializeOnnx(graph)).toEqual(before);
     const fused = await optimizedOps(serializeOnnx(int8), 'cnn');

@@ -27,7 +27,14 @@ function cnn(): tf.LayersModel {
 }
 
 const preprocessor = fitPreprocessor(
-  fromArrays({ x: [[0, 1], [2, 3], [4, 5]], y: ['cat', 'dog', 'cat'] }),
+  fromArrays({
+    x: [
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ],
+    y: ['cat', 'dog', 'cat'],
+  }),
   { numeric: 'standardize' },
 );
 
@@ -38,7 +45,9 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     try {
       const data = readFileSync(join(root, decodeURIComponent((req.url ?? '/').slice(1))));
-      res.writeHead(200, { 'content-type': req.url?.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
+      res.writeHead(200, {
+        'content-type': req.url?.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+      });
       res.end(data);
     } catch {
       res.writeHead(404).end();
@@ -55,10 +64,16 @@ describe('tfjs format export', () => {
     const dir = join(root, 'cnn');
     // Small shards, to exercise a multi-shard weights manifest as the tfjs converter writes it.
     const result = await exportTfjs(model, dir, { shardBytes: 256, preprocessor, sourceRun: 'abc' });
-    const shards = readdirSync(dir).filter((f) => f.endsWith('.bin')).sort();
+    const shards = readdirSync(dir)
+      .filter((f) => f.endsWith('.bin'))
+      .sort();
     expect(shards.length).toBeGreaterThan(2);
     expect(shards[0]).toMatch(/^group1-shard1of\d+\.bin$/);
-    expect(result.files).toEqual(['model.json', ...result.manifest.files.slice(1).map((f) => f.path), EXPORT_MANIFEST]);
+    expect(result.files).toEqual([
+      'model.json',
+      ...result.manifest.files.slice(1).map((f) => f.path),
+      EXPORT_MANIFEST,
+    ]);
 
     const stock = await tf.loadLayersModel(`${base}/cnn/model.json`);
     const x = tf.tensor(randomValues(2 * 64, 9, 0, 1), [2, 8, 8, 1]);
@@ -106,14 +121,18 @@ describe('tfjs format export', () => {
     const flipped = Buffer.from(original);
     flipped[10] = (flipped[10] as number) ^ 0x01;
     writeFileSync(shard, flipped);
-    await expect(loadTfjsExport(dir)).rejects.toThrow(/group1-shard2of3\.bin: SHA-256 [0-9a-f]{64} does not match .* corrupted/);
+    await expect(loadTfjsExport(dir)).rejects.toThrow(
+      /group1-shard2of3\.bin: SHA-256 [0-9a-f]{64} does not match .* corrupted/,
+    );
 
     writeFileSync(shard, original);
     truncateSync(shard, original.length - 4);
     const err = await loadTfjsExport(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelautoError);
     expect((err as ModelautoError).code).toBe('INVALID_DATA');
-    expect((err as ModelautoError).message).toMatch(/group1-shard2of3\.bin: \d+ bytes, modelauto\.json records \d+: the file is truncated/);
+    expect((err as ModelautoError).message).toMatch(
+      /group1-shard2of3\.bin: \d+ bytes, modelauto\.json records \d+: the file is truncated/,
+    );
 
     writeFileSync(shard, original);
     const json = readFileSync(join(dir, 'model.json'));

@@ -23,7 +23,9 @@ describe('layers the ONNX exporter cannot convert', () => {
     const err = await exportOnnx(model, join(root, 'onnx')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelautoError);
     expect((err as ModelautoError).code).toBe('INVALID_ARGUMENT');
-    expect((err as ModelautoError).message).toMatch(/layer "grow" \(UpSampling2D\) cannot be exported: no ONNX converter for UpSampling2D \(supported: Dense, Conv2D/);
+    expect((err as ModelautoError).message).toMatch(
+      /layer "grow" \(UpSampling2D\) cannot be exported: no ONNX converter for UpSampling2D \(supported: Dense, Conv2D/,
+    );
 
     await exportTfjs(model, join(root, 'tfjs'));
     const loaded = await loadTfjsExport(join(root, 'tfjs'));
@@ -32,27 +34,52 @@ describe('layers the ONNX exporter cannot convert', () => {
 
   it('through the job: --format onnx fails on a model folder, --format tfjs succeeds', async () => {
     const model = tf.sequential({
-      layers: [tf.layers.simpleRNN({ inputShape: [4, 3], units: 2, name: 'rnn' }), tf.layers.dense({ units: 2 })],
+      layers: [
+        tf.layers.simpleRNN({ inputShape: [4, 3], units: 2, name: 'rnn' }),
+        tf.layers.dense({ units: 2 }),
+      ],
     });
     const folder = join(root, 'saved');
     await saveModel(model, folder);
-    await expect(runExportJob(folder, { format: 'onnx', outDir: join(root, 'job-onnx') })).rejects.toThrow(/layer "rnn" \(SimpleRNN\)/);
+    await expect(runExportJob(folder, { format: 'onnx', outDir: join(root, 'job-onnx') })).rejects.toThrow(
+      /layer "rnn" \(SimpleRNN\)/,
+    );
     const ok = await runExportJob(folder, { format: 'tfjs', outDir: join(root, 'job-tfjs') });
     expect(ok.runId).toBeNull();
-    expect(ok.files.map((f) => f.path.split('/').pop())).toEqual(['model.json', 'group1-shard1of1.bin', 'modelauto.json']);
+    expect(ok.files.map((f) => f.path.split('/').pop())).toEqual([
+      'model.json',
+      'group1-shard1of1.bin',
+      'modelauto.json',
+    ]);
   });
 
   it('refuses unsupported options of supported layers and nested models, naming the layer', () => {
     const channelsFirst = tf.sequential({
-      layers: [tf.layers.conv2d({ inputShape: [1, 6, 6], filters: 2, kernelSize: 3, dataFormat: 'channelsFirst', name: 'cf' })],
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [1, 6, 6],
+          filters: 2,
+          kernelSize: 3,
+          dataFormat: 'channelsFirst',
+          name: 'cf',
+        }),
+      ],
     });
-    expect(() => convertModel(channelsFirst)).toThrow(/layer "cf" \(Conv2D\) cannot be exported: dataFormat channelsFirst \(only channelsLast\)/);
-    const bnRows = tf.sequential({ layers: [tf.layers.batchNormalization({ inputShape: [3, 4], axis: 1, name: 'bn_rows' })] });
-    expect(() => convertModel(bnRows)).toThrow(/layer "bn_rows" \(BatchNormalization\) cannot be exported: normalization over axis 1 of a rank-3 value/);
+    expect(() => convertModel(channelsFirst)).toThrow(
+      /layer "cf" \(Conv2D\) cannot be exported: dataFormat channelsFirst \(only channelsLast\)/,
+    );
+    const bnRows = tf.sequential({
+      layers: [tf.layers.batchNormalization({ inputShape: [3, 4], axis: 1, name: 'bn_rows' })],
+    });
+    expect(() => convertModel(bnRows)).toThrow(
+      /layer "bn_rows" \(BatchNormalization\) cannot be exported: normalization over axis 1 of a rank-3 value/,
+    );
 
     const inner = tf.sequential({ name: 'inner', layers: [tf.layers.dense({ inputShape: [3], units: 2 })] });
     const input = tf.input({ shape: [3] });
     const outer = tf.model({ inputs: input, outputs: inner.apply(input) as tf.SymbolicTensor });
-    expect(() => convertModel(outer)).toThrow(/layer "inner" \(Sequential\) cannot be exported: nested models are not supported/);
+    expect(() => convertModel(outer)).toThrow(
+      /layer "inner" \(Sequential\) cannot be exported: nested models are not supported/,
+    );
   });
 });

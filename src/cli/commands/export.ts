@@ -1,4 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ModelautoError } from '../../core/errors.js';
+import { formatZodError } from '../../core/zod-error.js';
 import { EXPORT_FORMATS } from '../../export/manifest.js';
 import { INT8_MODES } from '../../export/onnx/export.js';
 import { CALIBRATION_METHODS } from '../../export/onnx/quantize/calibrate.js';
@@ -13,20 +17,63 @@ function percentile(value: string): number {
   return n;
 }
 
+/** `--ranges file.json`: activation ranges learned by quantization-aware training, by layer name. */
+const RangesFileSchema = z.record(
+  z.string(),
+  z.strictObject({ min: z.number(), max: z.number() }).refine((r) => r.max >= r.min, 'expected min <= max'),
+);
+
+function readRanges(file: string): z.infer<typeof RangesFileSchema> {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ModelautoError('USAGE', `cannot read a JSON object of ranges: ${(e as Error).message}`, {
+      location: { file },
+    });
+  }
+  const r = RangesFileSchema.safeParse(json);
+  if (!r.success)
+    throw new ModelautoError('USAGE', formatZodError(r.error, 'ranges'), { location: { file } });
+  return r.data;
+}
+
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description("export a trained run's model (or a model folder) to the tfjs format or ONNX, and record the files on the run")
+    .description(
+      "export a trained run's model (or a model folder) to the tfjs format or ONNX, and record the files on the run",
+    )
     .argument('<run|model>', 'train run id or unique prefix, or a folder with a model.json')
-    .requiredOption('--format <format>', `output format: ${EXPORT_FORMATS.join(', ')}`, oneOf('--format', EXPORT_FORMATS))
-    .option('--int8 <mode>', `ONNX: also write an int8 model: ${INT8_MODES.join(', ')}`, oneOf('--int8', INT8_MODES))
-    .option('--calibration <n>', 'static int8: calibration samples from the training split (default 512)', positiveInt('--calibration'))
+    .requiredOption(
+      '--format <format>',
+      `output format: ${EXPORT_FORMATS.join(', ')}`,
+      oneOf('--format', EXPORT_FORMATS),
+    )
+    .option(
+      '--int8 <mode>',
+      `ONNX: also write an int8 model: ${INT8_MODES.join(', ')}`,
+      oneOf('--int8', INT8_MODES),
+    )
+    .option(
+      '--calibration <n>',
+      'static int8: calibration samples from the training split (default 512)',
+      positiveInt('--calibration'),
+    )
     .option(
       '--calibration-method <method>',
       `static int8: ${CALIBRATION_METHODS.join(', ')} (default minmax)`,
       oneOf('--calibration-method', CALIBRATION_METHODS),
     )
-    .option('--percentile <p>', 'percentile calibration: share of values kept inside the range (default 99.999)', percentile)
+    .option(
+      '--percentile <p>',
+      'percentile calibration: share of values kept inside the range (default 99.999)',
+      percentile,
+    )
+    .option(
+      '--ranges <file.json>',
+      'static int8: activation ranges learned by quantization-aware training, {"<layer>": {"min": .., "max": ..}}',
+    )
     .option('--reduce-range', 'int8: 7-bit weights, for CPUs without VNNI')
     .option('--include-preprocessing', 'ONNX: put the preprocessing into the graph (it then takes raw data)')
     .option('--out <dir>', "output folder (default: the run's folder, export/<format>/...)")
@@ -39,6 +86,7 @@ export function registerExport(program: Command): void {
         ...(opts.calibration ? { calibration: opts.calibration } : {}),
         ...(opts.calibrationMethod ? { calibrationMethod: opts.calibrationMethod } : {}),
         ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}),
+        ...(opts.ranges ? { ranges: readRanges(opts.ranges) } : {}),
         ...(opts.reduceRange ? { reduceRange: true } : {}),
         ...(opts.includePreprocessing ? { includePreprocessing: true } : {}),
         ...(opts.out ? { outDir: opts.out } : {}),
@@ -61,10 +109,15 @@ export function exportResultJson(r: ExportJobResult): unknown {
 }
 
 export function formatExportResult(r: ExportJobResult): string {
-  const lines = [`exported ${r.format} to ${r.dir}${r.runId ? ` (recorded on run ${r.runId.slice(0, 8)})` : ''}`];
-  for (const f of r.files) lines.push(`  ${f.artifact ?? f.path}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…`);
+  const lines = [
+    `exported ${r.format} to ${r.dir}${r.runId ? ` (recorded on run ${r.runId.slice(0, 8)})` : ''}`,
+  ];
+  for (const f of r.files)
+    lines.push(`  ${f.artifact ?? f.path}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…`);
   if (r.sizes?.int8) {
-    lines.push(`size: float ${r.sizes.float} bytes, int8 ${r.sizes.int8} bytes (${(r.sizes.float / r.sizes.int8).toFixed(2)}x smaller)`);
+    lines.push(
+      `size: float ${r.sizes.float} bytes, int8 ${r.sizes.int8} bytes (${(r.sizes.float / r.sizes.int8).toFixed(2)}x smaller)`,
+    );
   }
   if (r.evaluation) {
     const { float, int8, split } = r.evaluation;

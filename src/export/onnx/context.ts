@@ -68,7 +68,10 @@ export class ConvertContext {
 export function staticDims(v: Value, layer: tf.layers.Layer, what: string): number[] {
   const dims = v.shape.slice(1);
   if (dims.some((d) => d === null)) {
-    throw unsupported(layer, `${what} needs a fixed input shape, got [${v.shape.map((d) => d ?? '?').join(', ')}]`);
+    throw unsupported(
+      layer,
+      `${what} needs a fixed input shape, got [${v.shape.map((d) => d ?? '?').join(', ')}]`,
+    );
   }
   return dims as number[];
 }

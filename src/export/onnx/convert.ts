@@ -11,7 +11,13 @@ import { convertDense } from './layers/dense.js';
 import { convertConcatenate, convertMerge } from './layers/merge.js';
 import { batchNormAffine, batchNormAxis, convertBatchNorm } from './layers/normalization.js';
 import { convertGlobalPool, convertPool2d } from './layers/pooling.js';
-import { convertEmbedding, convertFlatten, convertIdentity, convertPermute, convertReshape } from './layers/shape.js';
+import {
+  convertEmbedding,
+  convertFlatten,
+  convertIdentity,
+  convertPermute,
+  convertReshape,
+} from './layers/shape.js';
 
 /** Every tfjs layer class the ONNX exporter converts, with its converter. */
 const CONVERTERS: Record<string, LayerConverter> = {
@@ -90,7 +96,8 @@ function topologicalCalls(model: tf.LayersModel): Call[] {
   const visit = (t: tf.SymbolicTensor, depth: number) => {
     const id = `${t.sourceLayer.name}:${t.nodeIndex}`;
     if (seen.has(id)) return;
-    if (depth > 10_000) throw new ModelautoError('INVALID_ARGUMENT', 'ONNX export: the model graph has a cycle');
+    if (depth > 10_000)
+      throw new ModelautoError('INVALID_ARGUMENT', 'ONNX export: the model graph has a cycle');
     seen.add(id);
     const node = t.sourceLayer.inboundNodes[t.nodeIndex];
     const inputs = node?.inputTensors ?? [];
@@ -104,7 +111,10 @@ function topologicalCalls(model: tf.LayersModel): Call[] {
 function elemType(dtype: string, layerName: string): 1 | 6 {
   if (dtype === 'float32') return DataType.FLOAT;
   if (dtype === 'int32') return DataType.INT32;
-  throw new ModelautoError('INVALID_ARGUMENT', `ONNX export: input "${layerName}" has dtype ${dtype}; expected float32 or int32`);
+  throw new ModelautoError(
+    'INVALID_ARGUMENT',
+    `ONNX export: input "${layerName}" has dtype ${dtype}; expected float32 or int32`,
+  );
 }
 
 /**
@@ -150,7 +160,10 @@ export function convertModel(model: tf.LayersModel, options: ConvertOptions = {}
     let tensor: string;
     if (options.inputStage) {
       if (model.inputs.length !== 1) {
-        throw new ModelautoError('INVALID_ARGUMENT', 'ONNX export: preprocessing nodes need a model with one input');
+        throw new ModelautoError(
+          'INVALID_ARGUMENT',
+          'ONNX export: preprocessing nodes need a model with one input',
+        );
       }
       tensor = options.inputStage(graph, { shape });
     } else {

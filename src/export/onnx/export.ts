@@ -6,7 +6,13 @@ import { writeFileAtomic } from '../../core/atomic.js';
 import { ModelautoError } from '../../core/errors.js';
 import { Preprocessor } from '../../data/preprocess.js';
 import { VERSION } from '../../version.js';
-import { verifyExport, writeManifest, type ExportManifest, type QuantizationInfo, type TensorSignature } from '../manifest.js';
+import {
+  verifyExport,
+  writeManifest,
+  type ExportManifest,
+  type QuantizationInfo,
+  type TensorSignature,
+} from '../manifest.js';
 import { labelsOf, type ExportCommon, type ExportResult } from '../tfjs.js';
 import { convertModel, type ConvertResult } from './convert.js';
 import type { OnnxGraph, ValueInfo } from './graph.js';
@@ -61,7 +67,10 @@ export async function buildOnnx(model: tf.LayersModel, options: OnnxExportOption
   let inputs: ValueInfo[];
   if (options.includePreprocessing) {
     if (!options.preprocessor) {
-      throw new ModelautoError('INVALID_ARGUMENT', 'includePreprocessing: no preprocessor was given to put into the graph');
+      throw new ModelautoError(
+        'INVALID_ARGUMENT',
+        'includePreprocessing: no preprocessor was given to put into the graph',
+      );
     }
     const stage = preprocessingStage(options.preprocessor.toJSON());
     converted = convertModel(model, { inputStage: (g) => stage.stage(g), ...foldOption(options) });
@@ -71,11 +80,22 @@ export async function buildOnnx(model: tf.LayersModel, options: OnnxExportOption
     inputs = converted.inputs;
   }
   const float = converted.graph;
-  const build: OnnxBuild = { float, inputs, outputs: converted.outputs, quantization: null, layerOutputs: converted.layerOutputs };
+  const build: OnnxBuild = {
+    float,
+    inputs,
+    outputs: converted.outputs,
+    quantization: null,
+    layerOutputs: converted.layerOutputs,
+  };
   const reduceRange = options.reduceRange ?? false;
   if (options.int8 === 'dynamic') {
     build.int8 = quantizeDynamic(float, { reduceRange });
-    build.quantization = { mode: 'dynamic', weights: 'int8 per-channel symmetric', activations: 'uint8 dynamic', reduceRange };
+    build.quantization = {
+      mode: 'dynamic',
+      weights: 'int8 per-channel symmetric',
+      activations: 'uint8 dynamic',
+      reduceRange,
+    };
   } else if (options.int8 === 'static') {
     const { ranges, info } = await staticRanges(float, converted.layerOutputs, inputs, options);
     // With learned ranges and no calibration, what QAT did not learn stays float.
@@ -90,7 +110,10 @@ export async function buildOnnx(model: tf.LayersModel, options: OnnxExportOption
       ...(floatTensors.length ? { floatTensors } : {}),
     };
   } else if (options.int8 !== undefined) {
-    throw new ModelautoError('INVALID_ARGUMENT', `int8: expected one of dynamic, static, got ${String(options.int8)}`);
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      `int8: expected one of dynamic, static, got ${String(options.int8)}`,
+    );
   }
   return build;
 }
@@ -110,12 +133,19 @@ async function staticRanges(
   for (const [layer, range] of Object.entries(options.ranges ?? {})) {
     const tensor = layerOutputs.get(layer) ?? inputs.find((i) => i.name === layer)?.name;
     if (!tensor) {
-      throw new ModelautoError('INVALID_ARGUMENT', `ranges.${layer}: no layer or input of that name in the model`, {
-        location: { path: `ranges.${layer}` },
-      });
+      throw new ModelautoError(
+        'INVALID_ARGUMENT',
+        `ranges.${layer}: no layer or input of that name in the model`,
+        {
+          location: { path: `ranges.${layer}` },
+        },
+      );
     }
     if (!(range.max >= range.min)) {
-      throw new ModelautoError('INVALID_ARGUMENT', `ranges.${layer}: expected min <= max, got [${range.min}, ${range.max}]`);
+      throw new ModelautoError(
+        'INVALID_ARGUMENT',
+        `ranges.${layer}: expected min <= max, got [${range.min}, ${range.max}]`,
+      );
     }
     ranges.set(tensor, range);
   }
@@ -143,7 +173,11 @@ async function staticRanges(
     ranges,
     info: {
       activations: learned ? 'uint8 learned' : 'uint8 calibrated',
-      calibration: { method, samples, ...(method === 'percentile' ? { percentile: options.percentile ?? 99.999 } : {}) },
+      calibration: {
+        method,
+        samples,
+        ...(method === 'percentile' ? { percentile: options.percentile ?? 99.999 } : {}),
+      },
     },
   };
 }
@@ -168,7 +202,11 @@ function signature(v: ValueInfo): TensorSignature {
 }
 
 /** Writes model.onnx (and model.int8.onnx) with the manifest. */
-export async function exportOnnx(model: tf.LayersModel, outDir: string, options: OnnxExportOptions = {}): Promise<ExportResult> {
+export async function exportOnnx(
+  model: tf.LayersModel,
+  outDir: string,
+  options: OnnxExportOptions = {},
+): Promise<ExportResult> {
   const build = await buildOnnx(model, options);
   const dir = resolve(outDir);
   mkdirSync(dir, { recursive: true });
@@ -212,12 +250,14 @@ export async function loadOnnxExport(
   options: SessionOptions & { precision?: 'float' | 'int8' } = {},
 ): Promise<LoadedOnnxExport> {
   const { manifest, files } = verifyExport(resolve(dir));
-  if (manifest.format !== 'onnx') throw new ModelautoError('INVALID_ARGUMENT', `${dir}: a ${manifest.format} export, expected onnx`);
+  if (manifest.format !== 'onnx')
+    throw new ModelautoError('INVALID_ARGUMENT', `${dir}: a ${manifest.format} export, expected onnx`);
   const precision = options.precision ?? 'float';
   const path = manifest.models[precision];
   if (!path) throw new ModelautoError('NOT_FOUND', `${dir}: the export has no ${precision} model`);
   const bytes = files.get(path);
-  if (!bytes) throw new ModelautoError('INVALID_DATA', `${dir}: the manifest does not list ${path} among its files`);
+  if (!bytes)
+    throw new ModelautoError('INVALID_DATA', `${dir}: the manifest does not list ${path} among its files`);
   const { precision: _p, ...sessionOptions } = options;
   const session = await createSession(new Uint8Array(bytes), sessionOptions);
   return {

@@ -158,7 +158,10 @@ export class OnnxGraph {
   /** One-output node with a fresh output name derived from `base`. */
   op(opType: string, inputs: string[], base: string, attributes: Attribute[] = [], domain?: string): string {
     const out = this.unique(base);
-    this.node(opType, inputs, [out], attributes, { name: `${base}/${opType}`, ...(domain ? { domain } : {}) });
+    this.node(opType, inputs, [out], attributes, {
+      name: `${base}/${opType}`,
+      ...(domain ? { domain } : {}),
+    });
     return out;
   }
 
@@ -189,7 +192,11 @@ export class OnnxGraph {
     for (const name of [...this.initializers.keys()]) if (!read.has(name)) this.initializers.delete(name);
   }
 
-  toModel(meta: { producerVersion: string; docString?: string; metadata?: Record<string, string> }): ModelMessage {
+  toModel(meta: {
+    producerVersion: string;
+    docString?: string;
+    metadata?: Record<string, string>;
+  }): ModelMessage {
     return {
       ir_version: IR_VERSION,
       opset_import: [...this.domains.entries()].map(([domain, version]) => ({ domain, version })),

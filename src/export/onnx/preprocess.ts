@@ -27,7 +27,8 @@ export function preprocessingStage(state: PreprocessorState): {
         const x = g.addInput(input);
         const p = state.pixels;
         if (p.method === 'none') return x;
-        if (p.method === 'scale') return g.op('Div', [x, g.floats('pixels_divisor', [], [p.divisor])], 'pixels_scaled');
+        if (p.method === 'scale')
+          return g.op('Div', [x, g.floats('pixels_divisor', [], [p.divisor])], 'pixels_scaled');
         const centered = g.op('Sub', [x, g.floats('pixels_mean', [], [p.mean])], 'pixels_centered');
         return p.std === 0
           ? g.op('Mul', [centered, g.floats('pixels_zero', [], [0])], 'pixels_scaled')
@@ -49,7 +50,11 @@ export function preprocessingStage(state: PreprocessorState): {
         if (c.kind === 'numeric') {
           const filled =
             state.missing === 'impute'
-              ? g.op('Where', [g.op('IsNaN', [x], `${id}_isnan`), g.floats(`${id}_fill`, [], [c.fill]), x], `${id}_filled`)
+              ? g.op(
+                  'Where',
+                  [g.op('IsNaN', [x], `${id}_isnan`), g.floats(`${id}_fill`, [], [c.fill]), x],
+                  `${id}_filled`,
+                )
               : x;
           const s = c.scaling;
           if (s.method === 'none') return filled;
@@ -69,18 +74,29 @@ export function preprocessingStage(state: PreprocessorState): {
           'LabelEncoder',
           [x],
           `${id}_mapped`,
-          [attr.strings('keys_strings', keys), attr.strings('values_strings', values), attr.string('default_string', unknown)],
+          [
+            attr.strings('keys_strings', keys),
+            attr.strings('values_strings', values),
+            attr.string('default_string', unknown),
+          ],
           ML_DOMAIN,
         );
         const onehot = g.op(
           'OneHotEncoder',
           [mapped],
           `${id}_onehot3d`,
-          [attr.strings('cats_strings', c.categories), attr.int('zeros', state.unknownCategory === 'ignore' ? 1 : 0)],
+          [
+            attr.strings('cats_strings', c.categories),
+            attr.int('zeros', state.unknownCategory === 'ignore' ? 1 : 0),
+          ],
           ML_DOMAIN,
         );
         // onnx's shape inference has no rule for OneHotEncoder: declare its float [batch, 1, K] output.
-        g.valueInfos.push({ name: onehot, elemType: DataType.FLOAT, shape: ['batch', 1, c.categories.length] });
+        g.valueInfos.push({
+          name: onehot,
+          elemType: DataType.FLOAT,
+          shape: ['batch', 1, c.categories.length],
+        });
         return g.op('Flatten', [onehot], `${id}_onehot`, [attr.int('axis', 1)]);
       });
       if (parts.length === 1) return parts[0] as string;
@@ -93,24 +109,47 @@ export function preprocessingStage(state: PreprocessorState): {
  * Raw feeds for a graph with preprocessing nodes: tensor samples as they are, table columns as
  * `[n, 1]` float (NaN when missing) or string (the first missing marker when missing).
  */
-export function rawFeeds(state: PreprocessorState, ds: Dataset, start = 0, end = ds.n): Record<string, FeedValue> {
+export function rawFeeds(
+  state: PreprocessorState,
+  ds: Dataset,
+  start = 0,
+  end = ds.n,
+): Record<string, FeedValue> {
   const n = end - start;
   const f = ds.features;
   if (state.kind === 'tensor') {
-    if (f.kind !== 'tensor') throw new ModelautoError('INVALID_DATA', 'expected tensor features for this model');
+    if (f.kind !== 'tensor')
+      throw new ModelautoError('INVALID_DATA', 'expected tensor features for this model');
     const size = state.shape.reduce((a, b) => a * b, 1);
-    return { input: { type: 'float32', data: Float32Array.from(f.data.subarray(start * size, end * size)), dims: [n, ...state.shape] } };
+    return {
+      input: {
+        type: 'float32',
+        data: Float32Array.from(f.data.subarray(start * size, end * size)),
+        dims: [n, ...state.shape],
+      },
+    };
   }
   if (f.kind !== 'table') throw new ModelautoError('INVALID_DATA', 'expected table columns for this model');
   const feeds: Record<string, FeedValue> = {};
   for (const c of state.columns) {
     const col = f.columns.find((x) => x.name === c.name);
-    if (!col) throw new ModelautoError('INVALID_DATA', 'column missing from the data', { location: { column: c.name } });
+    if (!col)
+      throw new ModelautoError('INVALID_DATA', 'column missing from the data', {
+        location: { column: c.name },
+      });
     if (col.kind === 'numeric') {
-      feeds[c.name] = { type: 'float32', data: Float32Array.from(col.values.subarray(start, end)), dims: [n, 1] };
+      feeds[c.name] = {
+        type: 'float32',
+        data: Float32Array.from(col.values.subarray(start, end)),
+        dims: [n, 1],
+      };
     } else {
       const marker = state.kind === 'table' ? (state.missingValues[0] ?? '') : '';
-      feeds[c.name] = { type: 'string', data: col.values.slice(start, end).map((v) => v ?? marker), dims: [n, 1] };
+      feeds[c.name] = {
+        type: 'string',
+        data: col.values.slice(start, end).map((v) => v ?? marker),
+        dims: [n, 1],
+      };
     }
   }
   return feeds;

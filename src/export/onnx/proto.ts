@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+import { ModelautoError } from '../../core/errors.js';
 
 /**
  * The part of ONNX's own schema (onnx/onnx.proto, proto2, IR version 8) that an inference model needs,
@@ -224,17 +225,12 @@ function modelType(): protobuf.Type {
 export function encodeModel(model: ModelMessage): Uint8Array {
   const type = modelType();
   const problem = type.verify(model);
-  if (problem) throw new Error(`internal: invalid ONNX ModelProto: ${problem}`);
+  if (problem) throw new ModelautoError('INTERNAL', `invalid ONNX ModelProto: ${problem}`);
   return type.encode(type.fromObject(model)).finish();
 }
 
-/** Parses ONNX bytes back into plain objects (int64 as numbers, bytes as Uint8Array); for tests and tools. */
+/** Parses ONNX bytes back into plain objects (int64 as numbers, bytes as Buffers); for tests and tools. */
 export function decodeModel(bytes: Uint8Array): ModelMessage {
   const type = modelType();
-  return type.toObject(type.decode(bytes), {
-    longs: Number,
-    bytes: Uint8Array as unknown as typeof String,
-    defaults: false,
-    arrays: true,
-  }) as ModelMessage;
+  return type.toObject(type.decode(bytes), { longs: Number, defaults: false, arrays: true }) as ModelMessage;
 }

@@ -29,7 +29,9 @@ export async function createSession(
       ? await ort.InferenceSession.create(model, opts)
       : await ort.InferenceSession.create(model, opts);
   } catch (e) {
-    throw new ModelautoError('INVALID_DATA', `onnxruntime refused the model: ${(e as Error).message}`, { cause: e });
+    throw new ModelautoError('INVALID_DATA', `onnxruntime refused the model: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -72,7 +74,10 @@ export async function predictOnnx(
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
   if (session.inputNames.length !== 1 || !inputName || !outputName) {
-    throw new ModelautoError('INVALID_ARGUMENT', `expected a model with one input, got ${session.inputNames.length}`);
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      `expected a model with one input, got ${session.inputNames.length}`,
+    );
   }
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const n = x.length / size;

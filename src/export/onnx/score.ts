@@ -54,7 +54,8 @@ export function scorePredictions(pred: { data: Float32Array; width: number }, ta
   if (n === 0) throw new ModelautoError('INVALID_DATA', 'no samples to score');
   if (target.kind === 'regression') {
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += Math.abs((pred.data[i * pred.width] as number) - (target.y[i] as number));
+    for (let i = 0; i < n; i++)
+      sum += Math.abs((pred.data[i * pred.width] as number) - (target.y[i] as number));
     return { metric: 'mae', value: sum / n, n };
   }
   let correct = 0;
@@ -86,7 +87,13 @@ export function calibrationBatches(
     const end = Math.min(n, start + batchSize);
     batches.push(
       x
-        ? { input: { type: 'float32', data: x.slice(start * size, end * size), dims: [end - start, ...preprocessor.inputShape] } }
+        ? {
+            input: {
+              type: 'float32',
+              data: x.slice(start * size, end * size),
+              dims: [end - start, ...preprocessor.inputShape],
+            },
+          }
         : rawFeeds(state, ds, start, end),
     );
   }

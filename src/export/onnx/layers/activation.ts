@@ -93,16 +93,32 @@ export function activation(
     }
     case 'gelu': {
       // Exact GELU as tfjs computes it: x * 0.5 * (1 + erf(x / sqrt(2))) (Gelu is an operator only from opset 20).
-      const erf = g.op('Erf', [g.op('Div', [x, scalar('sqrt2', Math.SQRT2)], `${base}_scaled`)], `${base}_erf`);
-      const cdf = g.op('Mul', [g.op('Add', [erf, scalar('one', 1)], `${base}_1perf`), scalar('half', 0.5)], `${base}_cdf`);
+      const erf = g.op(
+        'Erf',
+        [g.op('Div', [x, scalar('sqrt2', Math.SQRT2)], `${base}_scaled`)],
+        `${base}_erf`,
+      );
+      const cdf = g.op(
+        'Mul',
+        [g.op('Add', [erf, scalar('one', 1)], `${base}_1perf`), scalar('half', 0.5)],
+        `${base}_cdf`,
+      );
       out = g.op('Mul', [x, cdf], base);
       break;
     }
     case 'gelu_new': {
       // tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
       const cube = g.op('Pow', [x, scalar('three', 3)], `${base}_cube`);
-      const inner = g.op('Add', [x, g.op('Mul', [cube, scalar('c', 0.044715)], `${base}_ccube`)], `${base}_inner`);
-      const t = g.op('Tanh', [g.op('Mul', [inner, scalar('k', Math.sqrt(2 / Math.PI))], `${base}_kin`)], `${base}_tanh`);
+      const inner = g.op(
+        'Add',
+        [x, g.op('Mul', [cube, scalar('c', 0.044715)], `${base}_ccube`)],
+        `${base}_inner`,
+      );
+      const t = g.op(
+        'Tanh',
+        [g.op('Mul', [inner, scalar('k', Math.sqrt(2 / Math.PI))], `${base}_kin`)],
+        `${base}_tanh`,
+      );
       const onePlus = g.op('Add', [t, scalar('one', 1)], `${base}_1pt`);
       out = g.op('Mul', [g.op('Mul', [x, onePlus], `${base}_x1pt`), scalar('half', 0.5)], base);
       break;

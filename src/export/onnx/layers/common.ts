@@ -27,7 +27,8 @@ export const pair = z
 /** The one input of a single-input layer. */
 export function single(call: LayerCall): Value {
   const v = call.inputs[0];
-  if (call.inputs.length !== 1 || !v) throw unsupported(call.layer, `expected one input, got ${call.inputs.length}`);
+  if (call.inputs.length !== 1 || !v)
+    throw unsupported(call.layer, `expected one input, got ${call.inputs.length}`);
   return v;
 }
 

@@ -34,7 +34,8 @@ export function convertConv(ctx: ConvertContext, call: LayerCall): Value {
   const g = ctx.graph;
   const depthwise = layer.getClassName() === 'DepthwiseConv2D';
   const cfg = layerConfig(layer, ConvConfig);
-  if (cfg.dataFormat !== 'channelsLast') throw unsupported(layer, `dataFormat ${cfg.dataFormat} (only channelsLast)`);
+  if (cfg.dataFormat !== 'channelsLast')
+    throw unsupported(layer, `dataFormat ${cfg.dataFormat} (only channelsLast)`);
   if (cfg.padding === 'causal') throw unsupported(layer, 'causal padding (2-D convolutions have none)');
   const v = single(call);
   if (v.shape.length !== 4) throw unsupported(layer, `expected a rank-4 input, got rank ${v.shape.length}`);
@@ -43,7 +44,9 @@ export function convertConv(ctx: ConvertContext, call: LayerCall): Value {
   const kernel = requireWeight(layer, weights, depthwise ? 'depthwise_kernel' : 'kernel');
   const [kh, kw, cin, last] = kernel.shape as [number, number, number, number];
   const cout = depthwise ? cin * last : last;
-  const onnxKernel = depthwise ? depthwiseKernel(kernel.data, kh, kw, cin, last) : convKernel(kernel.data, kh, kw, cin, last);
+  const onnxKernel = depthwise
+    ? depthwiseKernel(kernel.data, kh, kw, cin, last)
+    : convKernel(kernel.data, kh, kw, cin, last);
   const rawBias = cfg.useBias ? requireWeight(layer, weights, 'bias').data : new Float32Array(cout);
   const bias = applyFold(onnxKernel, rawBias, cout, fold);
   const hasBias = cfg.useBias || fold !== undefined;

@@ -21,7 +21,8 @@ export function convertMerge(ctx: ConvertContext, call: LayerCall): Value {
   const { layer, base } = call;
   const g = ctx.graph;
   const cls = layer.getClassName();
-  if (call.inputs.length < 2) throw unsupported(layer, `expected at least two inputs, got ${call.inputs.length}`);
+  if (call.inputs.length < 2)
+    throw unsupported(layer, `expected at least two inputs, got ${call.inputs.length}`);
   const xs = common(ctx, call.inputs);
   const layout = (xs[0] as Value).layout;
   const shape = outputShape(layer, call.inputs);
@@ -33,7 +34,12 @@ export function convertMerge(ctx: ConvertContext, call: LayerCall): Value {
     const op = BINARY[cls];
     if (!op) throw unsupported(layer, 'unknown merge layer');
     // Pairwise nodes rather than the variadic Sum/Max: binary Add is what int8 kernels fuse.
-    y = names.slice(1).reduce((acc, n, i) => g.op(op, [acc, n], i === names.length - 2 ? base : `${base}_${i}`), names[0] as string);
+    y = names
+      .slice(1)
+      .reduce(
+        (acc, n, i) => g.op(op, [acc, n], i === names.length - 2 ? base : `${base}_${i}`),
+        names[0] as string,
+      );
   }
   return { name: y, shape, layout };
 }
@@ -41,9 +47,15 @@ export function convertMerge(ctx: ConvertContext, call: LayerCall): Value {
 export function convertConcatenate(ctx: ConvertContext, call: LayerCall): Value {
   const { layer, base } = call;
   const cfg = layerConfig(layer, z.looseObject({ axis: z.number().int().default(-1) }));
-  if (call.inputs.length < 2) throw unsupported(layer, `expected at least two inputs, got ${call.inputs.length}`);
+  if (call.inputs.length < 2)
+    throw unsupported(layer, `expected at least two inputs, got ${call.inputs.length}`);
   const xs = common(ctx, call.inputs);
   const first = xs[0] as Value;
-  const y = ctx.graph.op('Concat', xs.map((v) => v.name), base, [attr.int('axis', onnxAxis(first, cfg.axis))]);
+  const y = ctx.graph.op(
+    'Concat',
+    xs.map((v) => v.name),
+    base,
+    [attr.int('axis', onnxAxis(first, cfg.axis))],
+  );
   return { name: y, shape: outputShape(layer, call.inputs), layout: first.layout };
 }

@@ -1,6 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { layerWeights, requireWeight, unsupported, type ConvertContext, type Fold, type Value } from '../context.js';
+import {
+  layerWeights,
+  requireWeight,
+  unsupported,
+  type ConvertContext,
+  type Fold,
+  type Value,
+} from '../context.js';
 import { layerConfig, single, type LayerCall } from './common.js';
 
 const BatchNormConfig = z.looseObject({
@@ -15,7 +22,8 @@ export function batchNormAxis(layer: tf.layers.Layer, rank: number): number {
   const cfg = layerConfig(layer, BatchNormConfig);
   const axes = Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis];
   const [axis] = axes;
-  if (axes.length !== 1 || axis === undefined) throw unsupported(layer, `normalization over several axes [${axes.join(', ')}]`);
+  if (axes.length !== 1 || axis === undefined)
+    throw unsupported(layer, `normalization over several axes [${axes.join(', ')}]`);
   return axis < 0 ? axis + rank : axis;
 }
 
@@ -48,7 +56,8 @@ export function convertBatchNorm(ctx: ConvertContext, call: LayerCall): Value {
   const v = single(call);
   const rank = v.shape.length;
   const axis = batchNormAxis(layer, rank);
-  if (axis !== rank - 1) throw unsupported(layer, `normalization over axis ${axis} of a rank-${rank} value (only the last axis)`);
+  if (axis !== rank - 1)
+    throw unsupported(layer, `normalization over axis ${axis} of a rank-${rank} value (only the last axis)`);
   const { scale, shift } = batchNormAffine(layer);
   // [C] broadcasts along the last axis of a tfjs-layout value, [C, 1, 1] along the channels of NCHW.
   const dims = v.layout === 'nchw' ? [scale.length, 1, 1] : [scale.length];

@@ -17,7 +17,8 @@ const PoolConfig = z.looseObject({
 export function convertPool2d(ctx: ConvertContext, call: LayerCall): Value {
   const { layer, base } = call;
   const cfg = layerConfig(layer, PoolConfig);
-  if (cfg.dataFormat !== 'channelsLast') throw unsupported(layer, `dataFormat ${cfg.dataFormat} (only channelsLast)`);
+  if (cfg.dataFormat !== 'channelsLast')
+    throw unsupported(layer, `dataFormat ${cfg.dataFormat} (only channelsLast)`);
   const v = single(call);
   if (v.shape.length !== 4) throw unsupported(layer, `expected a rank-4 input, got rank ${v.shape.length}`);
   const [h, w] = staticDims(v, layer, 'pooling') as [number, number, number];
@@ -41,7 +42,8 @@ export function convertGlobalPool(ctx: ConvertContext, call: LayerCall): Value {
   const { layer, base } = call;
   const cls = layer.getClassName();
   const cfg = layerConfig(layer, z.looseObject({ dataFormat: z.string().default('channelsLast') }));
-  if (cfg.dataFormat !== 'channelsLast') throw unsupported(layer, `dataFormat ${cfg.dataFormat} (only channelsLast)`);
+  if (cfg.dataFormat !== 'channelsLast')
+    throw unsupported(layer, `dataFormat ${cfg.dataFormat} (only channelsLast)`);
   const v = single(call);
   const mean = cls.startsWith('GlobalAverage');
   const twoD = cls.endsWith('2D');
@@ -52,7 +54,10 @@ export function convertGlobalPool(ctx: ConvertContext, call: LayerCall): Value {
     y = g.op('Flatten', [pooled], base, [attr.int('axis', 1)]);
   } else {
     const axes = twoD ? [1, 2] : [1];
-    y = g.op(mean ? 'ReduceMean' : 'ReduceMax', [ctx.tf(v)], base, [attr.ints('axes', axes), attr.int('keepdims', 0)]);
+    y = g.op(mean ? 'ReduceMean' : 'ReduceMax', [ctx.tf(v)], base, [
+      attr.ints('axes', axes),
+      attr.int('keepdims', 0),
+    ]);
   }
   return { name: y, shape: outputShape(layer, [v]), layout: 'tf' };
 }

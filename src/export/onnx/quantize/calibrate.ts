@@ -27,15 +27,20 @@ export async function calibrate(
   batches: Record<string, FeedValue>[],
   options: CalibrationOptions = {},
 ): Promise<Map<string, Range>> {
-  if (batches.length === 0) throw new ModelautoError('INVALID_ARGUMENT', 'calibration: no calibration samples given');
+  if (batches.length === 0)
+    throw new ModelautoError('INVALID_ARGUMENT', 'calibration: no calibration samples given');
   const method = options.method ?? 'minmax';
   const percentile = options.percentile ?? 99.999;
   if (!(percentile > 50 && percentile <= 100)) {
-    throw new ModelautoError('INVALID_ARGUMENT', `calibration.percentile: expected a value in (50, 100], got ${percentile}`);
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      `calibration.percentile: expected a value in (50, 100], got ${percentile}`,
+    );
   }
   const probe = graph.clone();
   const outputs = new Set(probe.outputs.map((o) => o.name));
-  for (const t of tensors) if (!outputs.has(t)) probe.addOutput({ name: t, elemType: DataType.FLOAT, shape: [] });
+  for (const t of tensors)
+    if (!outputs.has(t)) probe.addOutput({ name: t, elemType: DataType.FLOAT, shape: [] });
   // Shapes of probed tensors are left to onnxruntime's inference: declare them rank-free.
   const model = probe.toModel({ producerVersion: 'calibration' });
   for (const o of model.graph.output) {

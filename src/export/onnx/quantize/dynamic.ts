@@ -26,8 +26,18 @@ export function quantizeDynamic(float: OnnxGraph, options: DynamicQuantizeOption
   const quantizeInput = (x: string, before: NodeMessage): [string, string, string] => {
     const known = quantizedInputs.get(x);
     if (known) return known;
-    const outs: [string, string, string] = [g.unique(`${x}_quantized`), g.unique(`${x}_scale`), g.unique(`${x}_zero_point`)];
-    insertBefore(g, before, { input: [x], output: outs, name: g.unique(`${x}/DynamicQuantizeLinear`), op_type: 'DynamicQuantizeLinear', attribute: [] });
+    const outs: [string, string, string] = [
+      g.unique(`${x}_quantized`),
+      g.unique(`${x}_scale`),
+      g.unique(`${x}_zero_point`),
+    ];
+    insertBefore(g, before, {
+      input: [x],
+      output: outs,
+      name: g.unique(`${x}/DynamicQuantizeLinear`),
+      op_type: 'DynamicQuantizeLinear',
+      attribute: [],
+    });
     quantizedInputs.set(x, outs);
     return outs;
   };
@@ -45,7 +55,12 @@ export function quantizeDynamic(float: OnnxGraph, options: DynamicQuantizeOption
     const wq = g.initializer(`${w.name}_quantized`, DataType.INT8, w.dims, q);
     // Symmetric weights: the zero point is 0 for every channel; ConvInteger takes only a per-tensor one.
     const zpDims = isConv ? [] : [channels];
-    const wz = g.initializer(`${w.name}_zero_point`, DataType.INT8, zpDims, new Int8Array(isConv ? 1 : channels));
+    const wz = g.initializer(
+      `${w.name}_zero_point`,
+      DataType.INT8,
+      zpDims,
+      new Int8Array(isConv ? 1 : channels),
+    );
     // Scales broadcast along the output channel: [C] for a matrix product, [C, 1, 1] for NCHW.
     const scaleDims = isConv ? [channels, 1, 1] : [channels];
     const ws = g.floats(`${w.name}_scale`, scaleDims, scales);
@@ -54,18 +69,50 @@ export function quantizeDynamic(float: OnnxGraph, options: DynamicQuantizeOption
     const intOp = isConv ? 'ConvInteger' : 'MatMulInteger';
     const acc = g.unique(`${base}_int32`);
     const nodes: NodeMessage[] = [
-      { input: [xq, wq, xz, wz], output: [acc], name: g.unique(`${base}/${intOp}`), op_type: intOp, attribute: isConv ? n.attribute : [] },
+      {
+        input: [xq, wq, xz, wz],
+        output: [acc],
+        name: g.unique(`${base}/${intOp}`),
+        op_type: intOp,
+        attribute: isConv ? n.attribute : [],
+      },
     ];
     const accF = g.unique(`${base}_acc`);
-    nodes.push({ input: [acc], output: [accF], name: g.unique(`${base}/Cast`), op_type: 'Cast', attribute: [attr.int('to', DataType.FLOAT)] });
+    nodes.push({
+      input: [acc],
+      output: [accF],
+      name: g.unique(`${base}/Cast`),
+      op_type: 'Cast',
+      attribute: [attr.int('to', DataType.FLOAT)],
+    });
     const scale = g.unique(`${base}_output_scale`);
-    nodes.push({ input: [xs, ws], output: [scale], name: g.unique(`${base}/ScaleMul`), op_type: 'Mul', attribute: [] });
+    nodes.push({
+      input: [xs, ws],
+      output: [scale],
+      name: g.unique(`${base}/ScaleMul`),
+      op_type: 'Mul',
+      attribute: [],
+    });
     const bias = n.input[2] ? g.initializers.get(n.input[2]) : undefined;
     const scaled = bias ? g.unique(`${base}_scaled`) : base;
-    nodes.push({ input: [accF, scale], output: [scaled], name: g.unique(`${base}/Mul`), op_type: 'Mul', attribute: [] });
+    nodes.push({
+      input: [accF, scale],
+      output: [scaled],
+      name: g.unique(`${base}/Mul`),
+      op_type: 'Mul',
+      attribute: [],
+    });
     if (bias) {
-      const b = isConv ? g.floats(`${bias.name}_nchw`, [channels, 1, 1], bias.data as Float32Array) : bias.name;
-      nodes.push({ input: [scaled, b], output: [base], name: g.unique(`${base}/Add`), op_type: 'Add', attribute: [] });
+      const b = isConv
+        ? g.floats(`${bias.name}_nchw`, [channels, 1, 1], bias.data as Float32Array)
+        : bias.name;
+      nodes.push({
+        input: [scaled, b],
+        output: [base],
+        name: g.unique(`${base}/Add`),
+        op_type: 'Add',
+        attribute: [],
+      });
     }
     g.nodes.splice(g.nodes.indexOf(n), 1, ...nodes);
   }
@@ -76,7 +123,11 @@ export function quantizeDynamic(float: OnnxGraph, options: DynamicQuantizeOption
 /** Gemm as the exporter writes it (no transposes, alpha = beta = 1) is a MatMul plus bias. */
 function plainGemm(n: NodeMessage): boolean {
   return n.attribute.every((a) =>
-    a.name === 'alpha' || a.name === 'beta' ? a.f === 1 : a.name === 'transA' || a.name === 'transB' ? a.i === 0 : false,
+    a.name === 'alpha' || a.name === 'beta'
+      ? a.f === 1
+      : a.name === 'transA' || a.name === 'transB'
+        ? a.i === 0
+        : false,
   );
 }
 

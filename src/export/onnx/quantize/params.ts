@@ -32,7 +32,12 @@ export interface WeightQuantization {
  * Symmetric int8 weights, one scale per channel along `axis` of a row-major tensor. `bits` 7 keeps
  * values in [-64, 63] so that AVX2's u8*s8 pair sums cannot saturate on machines without VNNI.
  */
-export function quantizeWeights(data: Float32Array, dims: number[], axis: number, bits: 7 | 8 = 8): WeightQuantization {
+export function quantizeWeights(
+  data: Float32Array,
+  dims: number[],
+  axis: number,
+  bits: 7 | 8 = 8,
+): WeightQuantization {
   const channels = dims[axis] ?? 1;
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const qmax = bits === 8 ? 127 : 63;
@@ -51,8 +56,16 @@ export function quantizeWeights(data: Float32Array, dims: number[], axis: number
 }
 
 /** Bias as int32 with scale input_scale * weight_scale[c] (what QLinearConv/QGemm add in their accumulator). */
-export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): { q: Int32Array; scales: Float32Array } {
-  const scales = Float32Array.from(bias, (_, c) => inputScale * (weightScales.length === 1 ? (weightScales[0] as number) : (weightScales[c] as number)));
+export function quantizeBias(
+  bias: Float32Array,
+  inputScale: number,
+  weightScales: Float32Array,
+): { q: Int32Array; scales: Float32Array } {
+  const scales = Float32Array.from(
+    bias,
+    (_, c) =>
+      inputScale * (weightScales.length === 1 ? (weightScales[0] as number) : (weightScales[c] as number)),
+  );
   const q = Int32Array.from(bias, (b, c) => {
     const v = roundHalfEven(b / (scales[c] as number));
     return Math.max(-2147483647, Math.min(2147483647, v));

@@ -1,7 +1,13 @@
 import { ModelautoError } from '../../../core/errors.js';
 import { attr, type OnnxGraph } from '../graph.js';
 import { DataType, type NodeMessage } from '../proto.js';
-import { activationParams, quantizeBias, quantizeWeights, type ActivationParams, type Range } from './params.js';
+import {
+  activationParams,
+  quantizeBias,
+  quantizeWeights,
+  type ActivationParams,
+  type Range,
+} from './params.js';
 
 /**
  * Static int8 quantization in QDQ form. Activations get a QuantizeLinear → DequantizeLinear pair with
@@ -42,7 +48,8 @@ export function quantizableTensors(graph: OnnxGraph): string[] {
   const nonFloat = nonFloatTensors(graph);
   const chosen = new Set<string>();
   const add = (t: string): boolean => {
-    if (t === '' || chosen.has(t) || graph.initializers.has(t) || outputs.has(t) || nonFloat.has(t)) return false;
+    if (t === '' || chosen.has(t) || graph.initializers.has(t) || outputs.has(t) || nonFloat.has(t))
+      return false;
     const readers = consumers.get(t) ?? [];
     if (readers.length === 0) return false;
     const only = readers.length === 1 ? (readers[0] as NodeMessage) : undefined;
@@ -56,7 +63,7 @@ export function quantizableTensors(graph: OnnxGraph): string[] {
     (weighted ? n.input.slice(0, 1) : n.input).forEach(add);
     n.output.forEach(add);
   }
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const n of graph.nodes) {
       if (!MOVES.has(n.op_type)) continue;
@@ -73,7 +80,8 @@ function nonFloatTensors(graph: OnnxGraph): Set<string> {
   const out = new Set<string>();
   for (const i of graph.inputs) if (i.elemType !== DataType.FLOAT) out.add(i.name);
   for (const n of graph.nodes) {
-    if (n.op_type === 'Cast' || n.op_type === 'Shape' || n.domain === 'ai.onnx.ml') n.output.forEach((o) => out.add(o));
+    if (n.op_type === 'Cast' || n.op_type === 'Shape' || n.domain === 'ai.onnx.ml')
+      n.output.forEach((o) => out.add(o));
   }
   return out;
 }
@@ -83,7 +91,7 @@ function nonFloatTensors(graph: OnnxGraph): Set<string> {
  * ranges are per layer; the Transposes around convs have none of their own).
  */
 export function propagateRanges(graph: OnnxGraph, ranges: Map<string, Range>): void {
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const n of graph.nodes) {
       if (!MOVES.has(n.op_type) && !ACTIVATIONS.has(n.op_type)) continue;
@@ -91,7 +99,10 @@ export function propagateRanges(graph: OnnxGraph, ranges: Map<string, Range>): v
       const o = n.output[0] as string;
       const ri = ranges.get(i);
       if (ri && !ranges.has(o)) {
-        ranges.set(o, ACTIVATIONS.has(n.op_type) ? { min: Math.max(ri.min, 0), max: Math.max(ri.max, 0) } : ri);
+        ranges.set(
+          o,
+          ACTIVATIONS.has(n.op_type) ? { min: Math.max(ri.min, 0), max: Math.max(ri.max, 0) } : ri,
+        );
         changed = true;
       } else if (!ri && ranges.has(o) && MOVES.has(n.op_type) && n.op_type !== 'MaxPool') {
         ranges.set(i, ranges.get(o) as Range);
@@ -121,7 +132,6 @@ export function quantizeStatic(
   const bits = options.reduceRange ? 7 : 8;
 
   // Weights first (they read the activation scales of the op's input for the int32 bias).
-  const rewired = new Map<string, string>();
   for (const n of [...g.nodes]) {
     if (n.op_type === 'Conv') quantizeOpWeights(g, n, 1, 0, params.get(n.input[0] as string), bits);
     else if (n.op_type === 'Gemm') quantizeOpWeights(g, n, 1, 1, params.get(n.input[0] as string), bits);
@@ -140,10 +150,21 @@ export function quantizeStatic(
     const zp = g.initializer(`${t}_zero_point`, DataType.UINT8, [], Uint8Array.of(p.zeroPoint));
     const q = g.unique(`${t}_quantized`);
     const dq = g.unique(`${t}_dequantized`);
-    const qNode: NodeMessage = { input: [t, scale, zp], output: [q], name: g.unique(`${t}/QuantizeLinear`), op_type: 'QuantizeLinear', attribute: [] };
-    const dqNode: NodeMessage = { input: [q, scale, zp], output: [dq], name: g.unique(`${t}/DequantizeLinear`), op_type: 'DequantizeLinear', attribute: [] };
+    const qNode: NodeMessage = {
+      input: [t, scale, zp],
+      output: [q],
+      name: g.unique(`${t}/QuantizeLinear`),
+      op_type: 'QuantizeLinear',
+      attribute: [],
+    };
+    const dqNode: NodeMessage = {
+      input: [q, scale, zp],
+      output: [dq],
+      name: g.unique(`${t}/DequantizeLinear`),
+      op_type: 'DequantizeLinear',
+      attribute: [],
+    };
     for (const c of consumers.get(t) ?? []) c.input = c.input.map((i) => (i === t ? dq : i));
-    rewired.set(t, dq);
     insertions.push({ after: producers.get(t), nodes: [qNode, dqNode] });
   }
   for (const ins of insertions) {

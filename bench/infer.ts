@@ -1,0 +1,304 @@
+/**
+ * Inference benchmark (`npm run bench:infer`): the seed MLP and the small CNN on MNIST, each run by
+ * tfjs (JS kernels; native kernels when the addon is built; wasm) and by onnxruntime-node (float, int8
+ * dynamic, int8 static QDQ). Prints latency at batch 1, samples/s at batch 128, file sizes and test
+ * accuracy, then the int8 targets: >= 1.5x faster than float on onnxruntime at batch 128, >= 3.5x
+ * smaller, <= 0.5 points of accuracy lost.
+ *
+ * The machine is shared: read the ratios, measured in one run, not the absolute figures.
+ * Options: --epochs n (MLP training, default 2), --limit n (training rows, default all 60k),
+ *          --seconds s (time per measurement, default 1.5), --json (one JSON summary line at the end).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { parseArgs } from 'node:util';
+import { DataSpecSchema } from '../src/data/spec.js';
+import { loadDataset } from '../src/data/load.js';
+import { fitPreprocessor, type Preprocessor } from '../src/data/preprocess.js';
+import { splitDataset } from '../src/data/split.js';
+import type { Dataset } from '../src/data/types.js';
+import { setupBackend } from '../src/engine/backend.js';
+import { installNativeKernels, uninstallNativeKernels } from '../src/engine/native/index.js';
+import { convertModel } from '../src/export/onnx/convert.js';
+import { buildOnnx, serializeOnnx } from '../src/export/onnx/export.js';
+import { createSession, predictOnnx } from '../src/export/onnx/runtime.js';
+import { calibrationBatches, scorePredictions } from '../src/export/onnx/score.js';
+import { buildModel } from '../src/model/build.js';
+import type { ModelSpecInput } from '../src/model/spec.js';
+import { fit } from '../src/train/trainer.js';
+
+const { values: args } = parseArgs({
+  options: {
+    epochs: { type: 'string', default: '2' },
+    limit: { type: 'string' },
+    seconds: { type: 'string', default: '1.5' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const EPOCHS = Number(args.epochs);
+const SECONDS = Number(args.seconds);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+const MLP: ModelSpecInput = {
+  seed: 7,
+  layers: [
+    { type: 'flatten' },
+    { type: 'dense', units: 128, activation: 'relu' },
+    { type: 'dense', units: 64, activation: 'relu' },
+    { type: 'dense', units: 10, activation: 'softmax' },
+  ],
+};
+const CNN: ModelSpecInput = {
+  seed: 3,
+  layers: [
+    { type: 'reshape', targetShape: [28, 28, 1] },
+    { type: 'conv2d', filters: 16, kernelSize: 3, activation: 'relu' },
+    { type: 'maxPooling2d', poolSize: 2 },
+    { type: 'conv2d', filters: 32, kernelSize: 3, activation: 'relu' },
+    { type: 'maxPooling2d', poolSize: 2 },
+    { type: 'flatten' },
+    { type: 'dense', units: 10, activation: 'softmax' },
+  ],
+};
+
+interface Row {
+  model: string;
+  engine: string;
+  latencyUs?: number;
+  samplesPerSecond?: number;
+  bytes?: number;
+  accuracy?: number;
+}
+
+/** Median seconds per call of `fn`, after a warm-up, over at least `SECONDS` or 5 calls. */
+async function timeIt(fn: () => Promise<void> | void): Promise<number> {
+  for (let i = 0; i < 3; i++) await fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 5 || (performance.now() - start) / 1000 < SECONDS) {
+    const t = performance.now();
+    await fn();
+    times.push((performance.now() - t) / 1000);
+    if (times.length >= 20_000) break;
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] as number;
+}
+
+async function tfjsRow(
+  name: string,
+  engine: string,
+  model: tf.LayersModel,
+  x: Float32Array,
+  shape: number[],
+  acc: number,
+): Promise<Row> {
+  const one = tf.tensor(x.subarray(0, size(shape)), [1, ...shape]);
+  const batch = tf.tensor(x.subarray(0, 128 * size(shape)), [128, ...shape]);
+  const run = (t: tf.Tensor) => () => {
+    const y = model.predict(t) as tf.Tensor;
+    y.dataSync();
+    y.dispose();
+  };
+  const latency = await timeIt(run(one));
+  const perBatch = await timeIt(run(batch));
+  one.dispose();
+  batch.dispose();
+  return { model: name, engine, latencyUs: latency * 1e6, samplesPerSecond: 128 / perBatch, accuracy: acc };
+}
+
+async function onnxRow(
+  name: string,
+  engine: string,
+  bytes: Uint8Array,
+  x: Float32Array,
+  shape: number[],
+  test: Dataset,
+): Promise<Row> {
+  const session = await createSession(bytes, { threads: 1 });
+  const accuracy = scorePredictions(await predictOnnx(session, x, shape), test.target).value;
+  const latency = await timeIt(
+    async () => void (await predictOnnx(session, x.subarray(0, size(shape)), shape, 1)),
+  );
+  const perBatch = await timeIt(
+    async () => void (await predictOnnx(session, x.subarray(0, 128 * size(shape)), shape, 128)),
+  );
+  await session.release();
+  return {
+    model: name,
+    engine,
+    latencyUs: latency * 1e6,
+    samplesPerSecond: 128 / perBatch,
+    bytes: bytes.byteLength,
+    accuracy,
+  };
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+function tfjsAccuracy(model: tf.LayersModel, x: Float32Array, shape: number[], test: Dataset): number {
+  const parts: Float32Array[] = [];
+  for (let i = 0; i < test.n; i += 500) {
+    const n = Math.min(500, test.n - i);
+    const y = model.predict(
+      tf.tensor(x.subarray(i * size(shape), (i + n) * size(shape)), [n, ...shape]),
+    ) as tf.Tensor;
+    parts.push(Float32Array.from(y.dataSync()));
+    y.dispose();
+  }
+  const data = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    data.set(p, off);
+    off += p.length;
+  }
+  return scorePredictions({ data, width: 10 }, test.target).value;
+}
+
+/**
+ * tfjs cannot train the CNN's convolutions in bench time (its CPU convolution gradients take minutes per
+ * thousand images, wasm has none): the convolutions keep their seeded initial values and the dense head is
+ * trained on their features, computed by onnxruntime.
+ */
+async function trainCnnHead(
+  model: tf.LayersModel,
+  x: Float32Array,
+  pre: Preprocessor,
+  train: Dataset,
+): Promise<void> {
+  const head = model.layers[model.layers.length - 1] as tf.layers.Layer;
+  const trunk = tf.model({
+    inputs: model.inputs,
+    outputs: model.layers[model.layers.length - 2]!.output as tf.SymbolicTensor,
+  });
+  const features = await predictOnnx(
+    await createSession(serializeOnnx(convertModel(trunk).graph), { threads: 0 }),
+    x,
+    pre.inputShape,
+    1024,
+  );
+  const probe = tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [features.width], units: 10, activation: 'softmax' })],
+  });
+  const y = pre.encodeTarget(train).y;
+  await fit(
+    probe,
+    { n: train.n, x: features.data, xShape: [features.width], y, yShape: [10] },
+    {
+      epochs: 8,
+      batchSize: 128,
+      seed: 1,
+      optimizer: { type: 'adam', learningRate: 0.005, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+      loss: 'categoricalCrossentropy',
+    },
+  );
+  head.setWeights(probe.layers[0]!.getWeights());
+}
+
+async function main(): Promise<void> {
+  const spec = DataSpecSchema.parse({
+    source: 'mnist',
+    ...(args.limit ? { limit: Number(args.limit) } : {}),
+    split: { validation: 0, seed: 1 },
+  });
+  const full = await loadDataset(spec, { baseDir: process.cwd() });
+  const { train, test } = splitDataset(full, spec.split);
+  const pre = fitPreprocessor(train, { pixels: 'scale' });
+  const xTrain = pre.transform(train).x;
+  const xTest = pre.transform(test).x;
+  const shape = pre.inputShape;
+  log(`MNIST: train ${train.n}, test ${test.n}`);
+
+  await setupBackend({ backend: 'wasm' });
+  const mlp = buildModel(MLP, { inputShape: shape, name: 'mlp' });
+  const t0 = performance.now();
+  await fit(
+    mlp,
+    { n: train.n, x: xTrain, xShape: shape, y: pre.encodeTarget(train).y, yShape: [10] },
+    {
+      epochs: EPOCHS,
+      batchSize: 64,
+      seed: 1,
+      optimizer: { type: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+      loss: 'categoricalCrossentropy',
+    },
+  );
+  log(`MLP trained: ${EPOCHS} epochs in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  const cnn = buildModel(CNN, { inputShape: shape, name: 'cnn' });
+  await trainCnnHead(cnn, xTrain, pre, train);
+  log('CNN head trained');
+
+  const rows: Row[] = [];
+  const calibration = calibrationBatches(train, pre, false, 512);
+  for (const [name, model] of [
+    ['seed MLP', mlp],
+    ['small CNN', cnn],
+  ] as const) {
+    await setupBackend({ backend: 'cpu' });
+    const acc = tfjsAccuracy(model, xTest, shape, test);
+    log(`${name}: tfjs cpu (JS kernels)`);
+    rows.push(await tfjsRow(name, 'tfjs cpu, JS kernels', model, xTest, shape, acc));
+    const native = installNativeKernels({ threads: 1 });
+    if (native.available) {
+      log(`${name}: tfjs cpu (native kernels, ${native.isa})`);
+      rows.push(
+        await tfjsRow(
+          name,
+          `tfjs cpu, native ${native.isa}`,
+          model,
+          xTest,
+          shape,
+          tfjsAccuracy(model, xTest, shape, test),
+        ),
+      );
+      uninstallNativeKernels();
+    } else {
+      log(`${name}: tfjs native kernels skipped: ${native.reason ?? 'addon not available'}`);
+      rows.push({ model: name, engine: 'tfjs cpu, native kernels: addon not available' });
+    }
+    await setupBackend({ backend: 'wasm' });
+    log(`${name}: tfjs wasm`);
+    rows.push(await tfjsRow(name, 'tfjs wasm', model, xTest, shape, tfjsAccuracy(model, xTest, shape, test)));
+
+    const dynamic = await buildOnnx(model, { int8: 'dynamic' });
+    const statik = await buildOnnx(model, { int8: 'static', calibration });
+    log(`${name}: onnxruntime`);
+    rows.push(await onnxRow(name, 'onnxruntime float', serializeOnnx(dynamic.float), xTest, shape, test));
+    rows.push(
+      await onnxRow(name, 'onnxruntime int8 dynamic', serializeOnnx(dynamic.int8!), xTest, shape, test),
+    );
+    rows.push(
+      await onnxRow(name, 'onnxruntime int8 static', serializeOnnx(statik.int8!), xTest, shape, test),
+    );
+  }
+
+  const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '-' : v.toFixed(digits));
+  const lines = [
+    '| model | engine | batch 1 latency (us) | batch 128 (samples/s) | file (bytes) | test accuracy |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.model} | ${r.engine} | ${fmt(r.latencyUs)} | ${fmt(r.samplesPerSecond)} | ${fmt(r.bytes)} | ${r.accuracy === undefined ? '-' : `${(r.accuracy * 100).toFixed(2)}%`} |`,
+    ),
+  ];
+  process.stdout.write(
+    `${lines.join('\n')}\n\nint8 vs float on onnxruntime (targets: >= 1.5x faster at batch 128, >= 3.5x smaller, <= 0.5 points lost):\n`,
+  );
+  const summary: Record<string, Record<string, number>> = {};
+  for (const name of ['seed MLP', 'small CNN']) {
+    const f = rows.find((r) => r.model === name && r.engine === 'onnxruntime float')!;
+    for (const mode of ['dynamic', 'static']) {
+      const q = rows.find((r) => r.model === name && r.engine === `onnxruntime int8 ${mode}`)!;
+      const speed = q.samplesPerSecond! / f.samplesPerSecond!;
+      const smaller = f.bytes! / q.bytes!;
+      const lost = (f.accuracy! - q.accuracy!) * 100;
+      const ok = (b: boolean) => (b ? 'ok' : 'MISSED');
+      summary[`${name} ${mode}`] = { speed, smaller, pointsLost: lost };
+      process.stdout.write(
+        `  ${name}, ${mode}: ${speed.toFixed(2)}x faster (${ok(speed >= 1.5)}), ${smaller.toFixed(2)}x smaller (${ok(smaller >= 3.5)}), ${lost.toFixed(2)} points lost (${ok(lost <= 0.5)})\n`,
+      );
+    }
+  }
+  if (args.json) process.stdout.write(`${JSON.stringify({ rows, summary })}\n`);
+}
+
+await main();

@@ -1,0 +1,243 @@
+/**
+ * Training benchmark (`npm run bench:train`): samples/s of
+ *   (a) MLP 784-256-128-10 (relu, relu, softmax) and
+ *   (b) CNN conv16-pool-conv32-pool-dense10 on 28x28x1,
+ * both with Adam (lr 1e-3), batch 128, categorical cross-entropy, trained with model.fit on the
+ * same synthetic data by tfjs with the native kernels, tfjs with its JS kernels, and PyTorch when
+ * Debian's python3-torch is installed for /usr/bin/python3 — plus SGEMM GFLOP/s at a few sizes.
+ *
+ * Targets (2 cores, ratios from one run): MLP >= 1.2x PyTorch, CNN >= 1.0x PyTorch,
+ * GEMM 1024^3 >= 90% of OpenBLAS through PyTorch.
+ *
+ * The machine is shared and noisy: native and PyTorch runs are interleaved for --rounds rounds
+ * and the best round of each is reported. This is a benchmark, not a test: it never fails.
+ * Options: --threads n (default: MODELAUTO_THREADS or all cores), --rounds n (default 3),
+ *          --batches n (timed batches per native/PyTorch run, default 40),
+ *          --js-batches n (MLP with JS kernels, default 4), --js-cnn-batches n (default 1; each
+ *          takes ~30 s: tfjs's JS Conv2DBackpropFilter is that slow), --json.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Rng } from '../src/core/rng.js';
+import {
+  installNativeKernels,
+  nativeAddon,
+  NativeAdamOptimizer,
+  uninstallNativeKernels,
+} from '../src/engine/native/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    threads: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    batches: { type: 'string', default: '40' },
+    'js-batches': { type: 'string', default: '4' },
+    'js-cnn-batches': { type: 'string', default: '1' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const THREADS = Number(args.threads ?? process.env['MODELAUTO_THREADS'] ?? availableParallelism());
+const ROUNDS = Number(args.rounds);
+const BATCHES = Number(args.batches);
+const JS_BATCHES = Number(args['js-batches']);
+const JS_CNN_BATCHES = Number(args['js-cnn-batches']);
+const BATCH = 128;
+const PYTHON = '/usr/bin/python3';
+const GEMM_SIZES = [256, 512, 1024];
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+type ModelKind = 'mlp' | 'cnn';
+
+/** Seeded inputs in [0, 1) and labels 0..9, shared with the PyTorch run through files. */
+function makeData(n: number): { x: Float32Array; y: Int32Array } {
+  const rng = new Rng(2024);
+  const x = new Float32Array(n * 784);
+  for (let i = 0; i < x.length; i++) x[i] = rng.next();
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) y[i] = rng.int(10);
+  return { x, y };
+}
+
+function buildModel(kind: ModelKind): tf.Sequential {
+  const model = tf.sequential();
+  if (kind === 'mlp') {
+    model.add(tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu' }));
+    model.add(tf.layers.dense({ units: 128, activation: 'relu' }));
+    model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  } else {
+    model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, activation: 'relu' }));
+    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    model.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' }));
+    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    model.add(tf.layers.flatten());
+    model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  }
+  return model;
+}
+
+/** Samples/s of model.fit over `batches` batches (after one warm-up batch unless skipped). */
+async function tfjsThroughput(kind: ModelKind, native: boolean, batches: number, data: { x: Float32Array; y: Int32Array }, warmup = true): Promise<number> {
+  if (native) installNativeKernels({ threads: THREADS });
+  else uninstallNativeKernels();
+  const n = batches * BATCH;
+  const model = buildModel(kind);
+  model.compile({
+    optimizer: native ? new NativeAdamOptimizer(1e-3) : tf.train.adam(1e-3),
+    loss: 'categoricalCrossentropy',
+  });
+  const shape = kind === 'mlp' ? [n, 784] : [n, 28, 28, 1];
+  const x = tf.tensor(data.x.subarray(0, n * 784), shape);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(data.y.subarray(0, n), 'int32'), 10));
+  if (warmup) {
+    const wx = x.slice(0, BATCH);
+    const wy = y.slice(0, BATCH);
+    await model.fit(wx, wy, { batchSize: BATCH, epochs: 1, verbose: 0 });
+    tf.dispose([wx, wy]);
+  }
+  const t0 = performance.now();
+  await model.fit(x, y, { batchSize: BATCH, epochs: 1, shuffle: true, verbose: 0 });
+  const seconds = (performance.now() - t0) / 1000;
+  tf.dispose([x, y]);
+  model.dispose();
+  return n / seconds;
+}
+
+/** Best SGEMM GFLOP/s of the addon for n x n x n (C = A * B, row-major). */
+function nativeGemm(n: number): number | undefined {
+  const addon = nativeAddon();
+  if (!addon) return undefined;
+  addon.setThreads(THREADS);
+  const a = new Float32Array(n * n).fill(0.5);
+  const b = new Float32Array(n * n).fill(0.25);
+  const c = new Float32Array(n * n);
+  const p = new Float64Array([1, n, n, n, n, 1, n, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  addon.matmul(a, b, c, p, null, null);
+  const reps = Math.max(3, Math.round(2e9 / (2 * n ** 3)));
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) addon.matmul(a, b, c, p, null, null);
+    best = Math.min(best, (performance.now() - t0) / reps);
+  }
+  return (2 * n ** 3) / (best / 1000) / 1e9;
+}
+
+interface TorchResult {
+  mlp?: number;
+  cnn?: number;
+  gemm?: Record<string, number>;
+  error?: string;
+  version?: string;
+}
+
+/** Runs bench/torch_train.py; undefined fields when PyTorch is not installed. */
+function torch(dataDir: string, what: string): TorchResult {
+  if (!existsSync(PYTHON)) return { error: `${PYTHON} not found` };
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_train.py');
+  const r = spawnSync(
+    PYTHON,
+    [script, '--data', dataDir, '--threads', String(THREADS), '--batches', String(BATCHES), '--what', what, '--gemm', GEMM_SIZES.join(',')],
+    { encoding: 'utf8', timeout: 600_000 },
+  );
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as TorchResult;
+  } catch {
+    return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').pop() ?? 'failed' };
+  }
+}
+
+function fmt(v: number | undefined, digits = 0): string {
+  return v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  return a === undefined || b === undefined || !(b > 0) ? 'n/a' : `${(a / b).toFixed(2)}x`;
+}
+
+async function main(): Promise<void> {
+  await tf.setBackend('cpu');
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+  const status = installNativeKernels({ threads: THREADS });
+  log(`native kernels: ${status.available ? `yes (${status.isa}, ${status.threads} threads)` : `no (${status.reason ?? ''})`}`);
+
+  const data = makeData(Math.max(BATCHES, JS_BATCHES, JS_CNN_BATCHES) * BATCH);
+  const dir = mkdtempSync(join(tmpdir(), 'modelauto-bench-'));
+  writeFileSync(join(dir, 'x.f32'), data.x);
+  writeFileSync(join(dir, 'y.i32'), data.y);
+
+  const best = { mlp: { native: 0, torch: 0 }, cnn: { native: 0, torch: 0 } };
+  let torchError: string | undefined;
+  let torchVersion: string | undefined;
+  let torchGemm: Record<string, number> | undefined;
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const kind of ['mlp', 'cnn'] as const) {
+        if (status.available) {
+          const v = await tfjsThroughput(kind, true, BATCHES, data);
+          best[kind].native = Math.max(best[kind].native, v);
+          log(`round ${round} ${kind} native: ${v.toFixed(0)} samples/s`);
+        }
+        if (torchError === undefined) {
+          const t = torch(dir, kind);
+          if (t.error !== undefined) torchError = t.error;
+          const v = t[kind];
+          if (v !== undefined) {
+            best[kind].torch = Math.max(best[kind].torch, v);
+            log(`round ${round} ${kind} pytorch: ${v.toFixed(0)} samples/s`);
+          }
+          torchVersion = t.version ?? torchVersion;
+        }
+      }
+    }
+    if (torchError === undefined) {
+      const t = torch(dir, 'gemm');
+      torchGemm = t.gemm;
+      if (t.error !== undefined) torchError = t.error;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  log(`JS kernels (slow): MLP ${JS_BATCHES} batches, CNN ${JS_CNN_BATCHES} batch(es)...`);
+  const jsMlp = JS_BATCHES > 0 ? await tfjsThroughput('mlp', false, JS_BATCHES, data) : undefined;
+  const jsCnn = JS_CNN_BATCHES > 0 ? await tfjsThroughput('cnn', false, JS_CNN_BATCHES, data, false) : undefined;
+  installNativeKernels({ threads: THREADS });
+
+  const gemm = GEMM_SIZES.map((n) => ({ n, native: nativeGemm(n), torch: torchGemm?.[String(n)] }));
+  const nat = (k: ModelKind): number | undefined => (best[k].native > 0 ? best[k].native : undefined);
+  const pt = (k: ModelKind): number | undefined => (best[k].torch > 0 ? best[k].torch : undefined);
+
+  const lines = [
+    `threads ${THREADS}, batch ${BATCH}, Adam 1e-3, synthetic 28x28 data; best of ${ROUNDS} rounds`,
+    torchError !== undefined ? `PyTorch: not measured (${torchError})` : `PyTorch ${torchVersion ?? ''} on ${PYTHON}`,
+    '',
+    'samples/s      native      JS   PyTorch   native/JS   native/PyTorch (target)',
+    `MLP         ${fmt(nat('mlp')).padStart(9)} ${fmt(jsMlp).padStart(7)} ${fmt(pt('mlp')).padStart(9)} ${ratio(nat('mlp'), jsMlp).padStart(11)}   ${ratio(nat('mlp'), pt('mlp'))} (>= 1.2x)`,
+    `CNN         ${fmt(nat('cnn')).padStart(9)} ${fmt(jsCnn, 1).padStart(7)} ${fmt(pt('cnn')).padStart(9)} ${ratio(nat('cnn'), jsCnn).padStart(11)}   ${ratio(nat('cnn'), pt('cnn'))} (>= 1.0x)`,
+    '',
+    'SGEMM GFLOP/s  native  PyTorch  native/PyTorch',
+    ...gemm.map((g) => `${String(g.n).padStart(4)}^3      ${fmt(g.native, 1).padStart(7)} ${fmt(g.torch, 1).padStart(8)}  ${ratio(g.native, g.torch)}${g.n === 1024 ? ' (>= 0.90x)' : ''}`),
+  ];
+  console.log(lines.join('\n'));
+  if (args.json) {
+    console.log(
+      JSON.stringify({
+        threads: THREADS,
+        mlp: { native: nat('mlp'), js: jsMlp, torch: pt('mlp') },
+        cnn: { native: nat('cnn'), js: jsCnn, torch: pt('cnn') },
+        gemm,
+        torchError,
+      }),
+    );
+  }
+}
+
+await main();

@@ -129,7 +129,7 @@ void check_pool(Napi::Env env, const ConvGeom& g) {
   if (g.out_c != g.in_c) throw Napi::RangeError::New(env, "pool: out_c must equal in_c");
 }
 
-// pool(kind 0 = max / 1 = avg, x, y, params, indices?) — max pooling can also record winners
+// pool(kind 0 = max / 1 = avg, x, y, params)
 Napi::Value Pool(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const idx kind = int_arg(info, 0);
@@ -139,13 +139,7 @@ Napi::Value Pool(const Napi::CallbackInfo& info) {
   check_len(env, "pool x", x.len, in_size(g));
   check_len(env, "pool y", y.len, out_size(g));
   if (kind == 0) {
-    int32_t* indices = nullptr;
-    if (info.Length() > 4 && !info[4].IsUndefined() && !info[4].IsNull()) {
-      Span<int32_t> ind = i32_arg(info, 4);
-      check_len(env, "pool indices", ind.len, out_size(g));
-      indices = ind.data;
-    }
-    max_pool(g, x.data, y.data, indices);
+    max_pool(g, x.data, y.data);
   } else {
     avg_pool(g, x.data, y.data);
   }
@@ -162,23 +156,6 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   check_len(env, "maxPoolGrad dy", dy.len, out_size(g));
   check_len(env, "maxPoolGrad dx", dx.len, in_size(g));
   max_pool_grad(g, x.data, dy.data, dx.data);
-  return env.Undefined();
-}
-
-// maxPoolGradIndices(indices, dy, dx, params): the winners recorded by pool()
-Napi::Value MaxPoolGradIndices(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Span<int32_t> ind = i32_arg(info, 0);
-  Span<float> dy = f32_arg(info, 1), dx = f32_arg(info, 2);
-  ConvGeom g = geom_arg(params_arg(info, 3), env);
-  check_pool(env, g);
-  check_len(env, "maxPoolGradIndices indices", ind.len, out_size(g));
-  check_len(env, "maxPoolGradIndices dy", dy.len, out_size(g));
-  check_len(env, "maxPoolGradIndices dx", dx.len, in_size(g));
-  const idx pixels = g.in_h * g.in_w;
-  for (idx i = 0; i < out_size(g); ++i)
-    if (ind.data[i] < -1 || ind.data[i] >= pixels) throw Napi::RangeError::New(env, "maxPoolGradIndices: bad index");
-  max_pool_grad_indices(g, ind.data, dy.data, dx.data);
   return env.Undefined();
 }
 
@@ -205,7 +182,6 @@ void register_conv(Napi::Env env, Napi::Object exports) {
   exports.Set("depthwiseBackpropFilter", Napi::Function::New(env, DepthwiseBackpropFilter, "depthwiseBackpropFilter"));
   exports.Set("pool", Napi::Function::New(env, Pool, "pool"));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad, "maxPoolGrad"));
-  exports.Set("maxPoolGradIndices", Napi::Function::New(env, MaxPoolGradIndices, "maxPoolGradIndices"));
   exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad, "avgPoolGrad"));
 }
 

@@ -436,7 +436,7 @@ void depthwise_backprop_filter(const ConvGeom& g, const float* x, const float* d
     for (idx i = 0; i < FS; ++i) dw[i] += partial[t * FS + i];
 }
 
-void max_pool(const ConvGeom& g, const float* x, float* y, int32_t* indices) {
+void max_pool(const ConvGeom& g, const float* x, float* y) {
   const idx C = g.in_c;
   parallel_rows(g.batch * g.out_h, g.out_w * C * g.f_h * g.f_w, [&](idx r0, idx r1) {
     for (idx r = r0; r < r1; ++r) {
@@ -447,64 +447,15 @@ void max_pool(const ConvGeom& g, const float* x, float* y, int32_t* indices) {
       for (idx ow = 0; ow < g.out_w; ++ow) {
         const idx w0 = std::max<idx>(0, ow * g.stride_w - g.pad_left);
         const idx w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.f_w);
-        const idx o = ((b * g.out_h + oh) * g.out_w + ow) * C;
-        float* out = y + o;
-        // tfjs: start from -Infinity and take strictly greater pixels, so NaN never wins and
-        // ties go to the first pixel in row-major window order.
-        std::fill(out, out + C, -std::numeric_limits<float>::infinity());
-        if (indices == nullptr) {
-          for (idx ih = h0; ih < h1; ++ih)
-            for (idx iw = w0; iw < w1; ++iw) {
-              const float* xs = xb + (ih * g.in_w + iw) * C;
-              for (idx c = 0; c < C; ++c) out[c] = xs[c] > out[c] ? xs[c] : out[c];
-            }
-        } else {
-          int32_t* pos = indices + o;
-          std::fill(pos, pos + C, -1);
-          for (idx ih = h0; ih < h1; ++ih)
-            for (idx iw = w0; iw < w1; ++iw) {
-              const float* xs = xb + (ih * g.in_w + iw) * C;
-              const int32_t here = static_cast<int32_t>(ih * g.in_w + iw);
-              for (idx c = 0; c < C; ++c) {
-                const bool gt = xs[c] > out[c];
-                out[c] = gt ? xs[c] : out[c];
-                pos[c] = gt ? here : pos[c];
-              }
-            }
-        }
-      }
-    }
-  });
-}
-
-void max_pool_grad_indices(const ConvGeom& g, const int32_t* indices, const float* dy, float* dx) {
-  const idx C = g.in_c, plane = g.in_h * g.in_w * C;
-  // Windows that tile the image exactly (the usual 2x2/2 pooling of an even size) let every
-  // input pixel be written once, without clearing dx first.
-  const bool tiles = g.stride_h == g.f_h && g.stride_w == g.f_w && g.pad_top == 0 && g.pad_left == 0 &&
-                     g.out_h * g.f_h == g.in_h && g.out_w * g.f_w == g.in_w;
-  parallel_rows(g.batch, plane, [&](idx b0, idx b1) {
-    for (idx b = b0; b < b1; ++b) {
-      float* dxb = dx + b * plane;
-      if (!tiles) std::fill(dxb, dxb + plane, 0.f);
-      for (idx oh = 0; oh < g.out_h; ++oh)
-        for (idx ow = 0; ow < g.out_w; ++ow) {
-          const idx o = ((b * g.out_h + oh) * g.out_w + ow) * C;
-          const int32_t* pos = indices + o;
-          const float* d = dy + o;
-          if (tiles) {
-            for (idx kh = 0; kh < g.f_h; ++kh)
-              for (idx kw = 0; kw < g.f_w; ++kw) {
-                const idx ih = oh * g.f_h + kh, iw = ow * g.f_w + kw;
-                const int32_t here = static_cast<int32_t>(ih * g.in_w + iw);
-                float* out = dxb + (ih * g.in_w + iw) * C;
-                for (idx c = 0; c < C; ++c) out[c] = pos[c] == here ? d[c] : 0.f;
-              }
-          } else {
-            for (idx c = 0; c < C; ++c)
-              if (pos[c] >= 0) dxb[static_cast<idx>(pos[c]) * C + c] += d[c];
+        float* __restrict out = y + ((b * g.out_h + oh) * g.out_w + ow) * C;
+        // tfjs: start from -Infinity and take strictly greater pixels, so NaN never wins.
+        for (idx c = 0; c < C; ++c) out[c] = -std::numeric_limits<float>::infinity();
+        for (idx ih = h0; ih < h1; ++ih)
+          for (idx iw = w0; iw < w1; ++iw) {
+            const float* __restrict xs = xb + (ih * g.in_w + iw) * C;
+            for (idx c = 0; c < C; ++c) out[c] = xs[c] > out[c] ? xs[c] : out[c];
           }
-        }
+      }
     }
   });
 }
@@ -540,8 +491,8 @@ void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx
   parallel_rows(g.batch, g.out_h * g.out_w * C * g.f_h * g.f_w, [&](idx b0, idx b1) {
     std::vector<float> best_v(static_cast<size_t>(C));
     std::vector<int32_t> pos_v(static_cast<size_t>(C));
-    float* best = best_v.data();
-    int32_t* pos = pos_v.data();
+    float* __restrict best = best_v.data();
+    int32_t* __restrict pos = pos_v.data();
     for (idx b = b0; b < b1; ++b) {
       float* dxb = dx + b * g.in_h * g.in_w * C;
       const float* xb = x + b * g.in_h * g.in_w * C;
@@ -560,7 +511,7 @@ void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx
           }
           for (idx ih = h0; ih < h1; ++ih)
             for (idx iw = w0; iw < w1; ++iw) {
-              const float* xs = xb + (ih * g.in_w + iw) * C;
+              const float* __restrict xs = xb + (ih * g.in_w + iw) * C;
               const int32_t here = static_cast<int32_t>(ih * g.in_w + iw);
               for (idx c = 0; c < C; ++c) {
                 const float v = xs[c];
@@ -569,7 +520,7 @@ void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx
                 pos[c] = gt ? here : pos[c];
               }
             }
-          const float* d = dy + ((b * g.out_h + oh) * g.out_w + ow) * C;
+          const float* __restrict d = dy + ((b * g.out_h + oh) * g.out_w + ow) * C;
           for (idx c = 0; c < C; ++c)
             if (pos[c] >= 0) dxb[static_cast<idx>(pos[c]) * C + c] += d[c];
         }

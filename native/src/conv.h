@@ -2,8 +2,6 @@
 // convolutions and pooling as direct loops.
 #pragma once
 
-#include <cstdint>
-
 #include "common.h"
 #include "gemm.h"
 
@@ -27,10 +25,7 @@ void depthwise_backprop_input(const ConvGeom& g, const float* dy, const float* w
 void depthwise_backprop_filter(const ConvGeom& g, const float* x, const float* dy, float* dw);
 
 // Pooling: ConvGeom with out_c == in_c and f_h/f_w the window.
-// indices (optional): flat in-image pixel of each output's winner (-1 if none), reusable by
-// max_pool_grad_indices instead of searching every window again.
-void max_pool(const ConvGeom& g, const float* x, float* y, int32_t* indices = nullptr);
-void max_pool_grad_indices(const ConvGeom& g, const int32_t* indices, const float* dy, float* dx);
+void max_pool(const ConvGeom& g, const float* x, float* y);
 void avg_pool(const ConvGeom& g, const float* x, float* y);
 void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx);
 void avg_pool_grad(const ConvGeom& g, const float* dy, float* dx);

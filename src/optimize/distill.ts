@@ -20,8 +20,15 @@ import { copyWeights, withLogitsOutput } from './topology.js';
  * entropy: a constant that leaves gradients unchanged but not the loss value.
  */
 export const DistillationSchema = z.strictObject({
-  temperature: z.number({ error: 'expected a temperature > 0' }).positive('expected a temperature > 0').default(4),
-  alpha: z.number({ error: 'expected alpha in [0, 1]' }).min(0, 'expected alpha in [0, 1]').max(1, 'expected alpha in [0, 1]').default(0.1),
+  temperature: z
+    .number({ error: 'expected a temperature > 0' })
+    .positive('expected a temperature > 0')
+    .default(4),
+  alpha: z
+    .number({ error: 'expected alpha in [0, 1]' })
+    .min(0, 'expected alpha in [0, 1]')
+    .max(1, 'expected alpha in [0, 1]')
+    .default(0.1),
 });
 export type Distillation = z.infer<typeof DistillationSchema>;
 export type DistillationInput = z.input<typeof DistillationSchema>;
@@ -78,7 +85,10 @@ async function logitsOf(model: tf.LayersModel, data: TensorData, batchSize = 512
   const out = new Float32Array(data.n * k);
   for (let from = 0; from < data.n; from += batchSize) {
     const to = Math.min(data.n, from + batchSize);
-    const y = tf.tidy(() => model.predict(tf.tensor(data.x.subarray(from * d, to * d), [to - from, ...data.xShape])) as tf.Tensor);
+    const y = tf.tidy(
+      () =>
+        model.predict(tf.tensor(data.x.subarray(from * d, to * d), [to - from, ...data.xShape])) as tf.Tensor,
+    );
     out.set(await y.data(), from * k);
     y.dispose();
   }
@@ -135,9 +145,16 @@ export async function distill(
   const studentLogits = await withLogitsOutput(student);
   try {
     const packedTrain = pack(train, await logitsOf(teacherLogits, train));
-    const packedVal = options.validation ? pack(options.validation, await logitsOf(teacherLogits, options.validation)) : undefined;
+    const packedVal = options.validation
+      ? pack(options.validation, await logitsOf(teacherLogits, options.validation))
+      : undefined;
     const loss = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar =>
-      distillationLoss(yTrue.slice([0, 0], [-1, k]), yPred.slice([0, 0], [-1, k]), yTrue.slice([0, k], [-1, k]), params);
+      distillationLoss(
+        yTrue.slice([0, 0], [-1, k]),
+        yPred.slice([0, 0], [-1, k]),
+        yTrue.slice([0, k], [-1, k]),
+        params,
+      );
     // Named so that tfjs logs it as `accuracy`: agreement with the hard labels.
     const accuracy = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
       tf.metrics.categoricalAccuracy(yTrue.slice([0, 0], [-1, k]), yPred.slice([0, 0], [-1, k]));
@@ -145,7 +162,10 @@ export async function distill(
     // packed [labels | teacher logits] rows; only the first half enters the loss. Weights are the student's.
     const input = tf.input({ shape: train.xShape });
     const z = studentLogits.apply(input) as tf.SymbolicTensor;
-    const trainer = tf.model({ inputs: input, outputs: tf.layers.concatenate({ axis: -1 }).apply([z, z]) as tf.SymbolicTensor });
+    const trainer = tf.model({
+      inputs: input,
+      outputs: tf.layers.concatenate({ axis: -1 }).apply([z, z]) as tf.SymbolicTensor,
+    });
     trainer.compile({ optimizer: createOptimizer(options.optimizer), loss, metrics: [accuracy] });
     const result = await fit(trainer, packedTrain, {
       epochs: options.epochs,

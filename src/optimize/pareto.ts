@@ -22,7 +22,8 @@ export function parseBudget(text: string, field = '--budget'): Budget {
   const n = Number(m[1]);
   const unit = (m[2] as string).toLowerCase();
   if (unit.startsWith('t')) {
-    if (!Number.isInteger(n) || n < 1) throw new ModelautoError('USAGE', `${field}: expected a whole number of trials >= 1, got "${text}"`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new ModelautoError('USAGE', `${field}: expected a whole number of trials >= 1, got "${text}"`);
     return { kind: 'trials', trials: n };
   }
   const minutes = unit.startsWith('h') ? n * 60 : n;
@@ -59,7 +60,11 @@ export function paretoFront(points: readonly ParetoPoint[]): Set<string> {
   const front = new Set<string>();
   for (const p of points) {
     const dominated = points.some(
-      (q) => q !== p && q.accuracy >= p.accuracy && q.cost <= p.cost && (q.accuracy > p.accuracy || q.cost < p.cost),
+      (q) =>
+        q !== p &&
+        q.accuracy >= p.accuracy &&
+        q.cost <= p.cost &&
+        (q.accuracy > p.accuracy || q.cost < p.cost),
     );
     if (!dominated) front.add(p.key);
   }
@@ -71,7 +76,8 @@ export function bestWithin(points: readonly ParetoPoint[], floor: number): Paret
   return points
     .filter((p) => p.accuracy >= floor)
     .reduce<ParetoPoint | undefined>(
-      (best, p) => (!best || p.cost < best.cost || (p.cost === best.cost && p.accuracy > best.accuracy) ? p : best),
+      (best, p) =>
+        !best || p.cost < best.cost || (p.cost === best.cost && p.accuracy > best.accuracy) ? p : best,
       undefined,
     );
 }

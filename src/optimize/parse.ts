@@ -11,7 +11,6 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, path: 
   if (r.success) return r.data;
   const prefix = path.split('.').filter((s) => s.length > 0);
   const issues = r.error.issues.map((i) => ({ ...i, path: [...prefix, ...i.path] }));
-  throw new ModelautoError('INVALID_ARGUMENT', formatZodError(new z.ZodError(issues)), {
-    location: { path: issues[0] ? issues[0].path.map(String).join('.') : path },
-  });
+  // The message already starts with each field's path; no location prefix on top of it.
+  throw new ModelautoError('INVALID_ARGUMENT', formatZodError(new z.ZodError(issues)));
 }

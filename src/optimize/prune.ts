@@ -58,7 +58,11 @@ export interface PruningTarget {
  * The kernels a pruning config applies to, checked against the model: unknown names in `skip` or
  * `layerSchedules` and a config that leaves nothing to prune are refused before any work.
  */
-export function pruningTargets(model: tf.LayersModel, options: MagnitudePruning, path = 'prune'): PruningTarget[] {
+export function pruningTargets(
+  model: tf.LayersModel,
+  options: MagnitudePruning,
+  path = 'prune',
+): PruningTarget[] {
   checkLayerNames(model, options.skip, `${path}.skip`);
   checkLayerNames(model, Object.keys(options.layerSchedules), `${path}.layerSchedules`);
   const kernels = kernelWeights(model);

@@ -84,7 +84,9 @@ export class WeightFakeQuant extends BaseCallback {
       const shadow = tf.keep(variable.read().clone());
       const quantized = tf.keep(this.quantize(shadow));
       variable.write(quantized);
-      const mask = this.options.keepZeros ? tf.keep(tf.tidy(() => tf.cast(tf.notEqual(shadow, 0), 'float32'))) : undefined;
+      const mask = this.options.keepZeros
+        ? tf.keep(tf.tidy(() => tf.cast(tf.notEqual(shadow, 0), 'float32')))
+        : undefined;
       return { variable, shadow, quantized, ...(mask ? { mask } : {}) };
     });
   }
@@ -195,7 +197,10 @@ export const fakeQuantRange = tf.customGrad((...args) => {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, slo, shi] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const inside = tf.logicalOr(tf.logicalNot(tf.greater(shi, slo)), tf.logicalAnd(tf.greaterEqual(sx, slo), tf.lessEqual(sx, shi)));
+      const inside = tf.logicalOr(
+        tf.logicalNot(tf.greater(shi, slo)),
+        tf.logicalAnd(tf.greaterEqual(sx, slo), tf.lessEqual(sx, shi)),
+      );
       return [tf.mul(dy, tf.cast(inside, 'float32')), tf.zerosLike(slo), tf.zerosLike(shi)];
     },
   };
@@ -217,7 +222,10 @@ export function activationRanges(model: tf.LayersModel): Record<string, { min: n
  * A copy of the model with a FakeQuant layer after each named layer (default: every layer with a kernel
  * except the last, whose softmax output the export keeps in float). Weights are copied.
  */
-export async function withActivationFakeQuant(model: tf.LayersModel, layers?: string[]): Promise<tf.LayersModel> {
+export async function withActivationFakeQuant(
+  model: tf.LayersModel,
+  layers?: string[],
+): Promise<tf.LayersModel> {
   const topology = sequentialTopology(model, 'activation fake-quantization');
   const kernels = kernelWeights(model).map((k) => k.layerName);
   const chosen = layers ?? kernels.slice(0, -1);
@@ -225,7 +233,13 @@ export async function withActivationFakeQuant(model: tf.LayersModel, layers?: st
   const wanted = new Set(chosen);
   topology.config.layers = topology.config.layers.flatMap((l) =>
     wanted.has(l.config.name)
-      ? [l, { class_name: FakeQuant.className, config: { name: `${l.config.name}_fakequant`, momentum: 0.99, trainable: true } }]
+      ? [
+          l,
+          {
+            class_name: FakeQuant.className,
+            config: { name: `${l.config.name}_fakequant`, momentum: 0.99, trainable: true },
+          },
+        ]
       : [l],
   );
   const out = await modelFromTopology(topology);

@@ -104,7 +104,10 @@ export function quantizableLayers(captured: CapturedModel): string[] {
  * Every float32 weight of a layer (kernel and bias alike, as the tfjs converter does) takes the layer's
  * dtype; other dtypes are copied as they are.
  */
-export function quantizeModelFiles(captured: CapturedModel, planInput: QuantizationPlan | QuantizationPlanInput): QuantizedModel {
+export function quantizeModelFiles(
+  captured: CapturedModel,
+  planInput: QuantizationPlan | QuantizationPlanInput,
+): QuantizedModel {
   const plan = parseQuantizationPlan(planInput);
   const known = new Set(quantizableLayers(captured));
   const unknown = Object.keys(plan.layers).filter((l) => !known.has(l));
@@ -112,7 +115,6 @@ export function quantizeModelFiles(captured: CapturedModel, planInput: Quantizat
     throw new ModelautoError(
       'INVALID_ARGUMENT',
       `quantize.layers: unknown layer ${unknown.map((n) => `"${n}"`).join(', ')}; layers with float weights: ${[...known].join(', ')}`,
-      { location: { path: 'quantize.layers' } },
     );
   }
   const chunks: Uint8Array[] = [];
@@ -143,7 +145,13 @@ export function quantizeModelFiles(captured: CapturedModel, planInput: Quantizat
       }
     }
     chunks.push(bytes);
-    weights.push({ name: spec.name, layer, dtype: spec.dtype === 'float32' ? dtype : 'float32', values: count, bytes: bytes.byteLength });
+    weights.push({
+      name: spec.name,
+      layer,
+      dtype: spec.dtype === 'float32' ? dtype : 'float32',
+      values: count,
+      bytes: bytes.byteLength,
+    });
   }
   if (offset !== captured.weightData.byteLength) {
     throw new ModelautoError(

@@ -46,7 +46,10 @@ export function layerReport(model: tf.LayersModel): LayerReport[] {
 }
 
 /** Layer report plus the size of the model's files (the given files, or the float model as saved). */
-export async function compressionReport(model: tf.LayersModel, files?: ModelFiles): Promise<CompressionReport> {
+export async function compressionReport(
+  model: tf.LayersModel,
+  files?: ModelFiles,
+): Promise<CompressionReport> {
   const layers = layerReport(model);
   const params = layers.reduce((s, l) => s + l.params, 0);
   const z = layers.reduce((s, l) => s + l.zeros, 0);

@@ -84,7 +84,10 @@ export async function chooseQuantization(
     let chosen: QuantDtype = 'float32';
     for (const dtype of chain) {
       if (dtype === 'float32') break;
-      const files = quantizeModelFiles(captured, { default: 'float32', layers: { ...fixed, [layer]: dtype } }).files;
+      const files = quantizeModelFiles(captured, {
+        default: 'float32',
+        layers: { ...fixed, [layer]: dtype },
+      }).files;
       const drop = baseline - (await scoreFiles(files, score));
       tried.push({ dtype, drop });
       log(`sensitivity: ${layer} as ${dtype}: drop ${drop.toFixed(4)}`);

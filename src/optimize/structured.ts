@@ -40,7 +40,12 @@ export function parseStructuredPruning(input: unknown, path = 'structured'): Str
 }
 
 const PRODUCERS = new Set(['Dense', 'Conv1D', 'Conv2D', 'Conv3D']);
-const UNITS_KEY: Record<string, string> = { Dense: 'units', Conv1D: 'filters', Conv2D: 'filters', Conv3D: 'filters' };
+const UNITS_KEY: Record<string, string> = {
+  Dense: 'units',
+  Conv1D: 'filters',
+  Conv2D: 'filters',
+  Conv3D: 'filters',
+};
 /** Layers that keep the channel axis as it is. */
 const PASS = new Set([
   'Dropout',
@@ -163,7 +168,11 @@ export function topChannels(scores: ArrayLike<number>, count: number): number[] 
 }
 
 /** Mean |output| per channel of a layer over sample data (the data-driven criterion). */
-async function activationScores(model: tf.LayersModel, layer: tf.layers.Layer, data: TensorData): Promise<Float64Array> {
+async function activationScores(
+  model: tf.LayersModel,
+  layer: tf.layers.Layer,
+  data: TensorData,
+): Promise<Float64Array> {
   const probe = tf.model({ inputs: model.inputs, outputs: layer.output as tf.SymbolicTensor });
   const channels = lastDim(layer);
   const sums = new Float64Array(channels);
@@ -220,12 +229,14 @@ export async function structuredPrune(
       throw new ModelautoError(
         'INVALID_ARGUMENT',
         `structured.layers: layer "${name}" cannot lose units: ${c?.blocked ?? 'it is not a dense or conv layer'}`,
-        { location: { path: `structured.layers.${name}` } },
       );
     }
   }
   if (options.criterion === 'activation' && (!data || data.n === 0)) {
-    throw new ModelautoError('INVALID_ARGUMENT', 'structured.criterion: "activation" ranks units on sample data; none was given');
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      'structured.criterion: "activation" ranks units on sample data; none was given',
+    );
   }
   const skip = new Set(options.skip);
   const shareOf = (name: string): number => options.layers[name] ?? (skip.has(name) ? 0 : options.ratio);
@@ -238,7 +249,10 @@ export async function structuredPrune(
   for (const layer of model.layers) {
     const cls = layer.getClassName();
     const weights = new Map<string, Weight>(
-      layer.weights.map((w) => [weightKey(w), { values: Float32Array.from(w.read().dataSync()), shape: w.shape.map((d) => d ?? 1) }]),
+      layer.weights.map((w) => [
+        weightKey(w),
+        { values: Float32Array.from(w.read().dataSync()), shape: w.shape.map((d) => d ?? 1) },
+      ]),
     );
     if (PRODUCERS.has(cls)) {
       let kernel = weights.get('kernel') as Weight;
@@ -259,7 +273,13 @@ export async function structuredPrune(
         if (bias) weights.set('bias', sliceAxis(bias, 0, outKeep));
         const json = topology.config.layers.find((l) => l.config.name === layer.name);
         if (json) json.config[UNITS_KEY[cls] as string] = outKeep.length;
-        results.push({ layer: layer.name, className: cls, before: units, after: outKeep.length, kept: outKeep });
+        results.push({
+          layer: layer.name,
+          className: cls,
+          before: units,
+          after: outKeep.length,
+          kept: outKeep,
+        });
       }
       weights.set('kernel', kernel);
       keep = outKeep;
@@ -280,7 +300,10 @@ export async function structuredPrune(
       const kept: number[] = keep;
       keep = Array.from({ length: positions }, (_, p) => kept.map((c) => p * channels + c)).flat();
     } else if (keep && !PASS.has(cls)) {
-      throw new ModelautoError('INTERNAL', `structured pruning reached ${layer.name} (${cls}) with cut channels`);
+      throw new ModelautoError(
+        'INTERNAL',
+        `structured pruning reached ${layer.name} (${cls}) with cut channels`,
+      );
     }
     newWeights.set(layer.name, weights);
   }
@@ -296,5 +319,10 @@ export async function structuredPrune(
     layer.setWeights(tensors);
     tf.dispose(tensors);
   }
-  return { model: pruned, layers: results, paramsBefore: model.countParams(), paramsAfter: pruned.countParams() };
+  return {
+    model: pruned,
+    layers: results,
+    paramsBefore: model.countParams(),
+    paramsAfter: pruned.countParams(),
+  };
 }

@@ -24,7 +24,8 @@ export function sequentialTopology(model: tf.LayersModel, what: string): Sequent
   const raw: unknown = JSON.parse(JSON.stringify(model.toJSON(null, false)));
   const r = SequentialJsonSchema.safeParse(raw);
   if (!r.success) {
-    const kind = typeof raw === 'object' && raw !== null && 'class_name' in raw ? String(raw.class_name) : 'unknown';
+    const kind =
+      typeof raw === 'object' && raw !== null && 'class_name' in raw ? String(raw.class_name) : 'unknown';
     throw new ModelautoError(
       'INVALID_ARGUMENT',
       `${what} works on Sequential models (a chain of layers, as model specs build); this model is a ${kind}`,
@@ -49,12 +50,14 @@ export function copyWeights(from: tf.LayersModel, to: tf.LayersModel, only?: Rea
     if (only && !only.has(target.name)) continue;
     if (target.weights.length === 0) continue;
     const source = from.layers.find((l) => l.name === target.name);
-    if (!source) throw new ModelautoError('INTERNAL', `copyWeights: no layer ${target.name} in the source model`);
+    if (!source)
+      throw new ModelautoError('INTERNAL', `copyWeights: no layer ${target.name} in the source model`);
     const byKey = new Map(source.weights.map((w) => [weightKey(w), w]));
     target.setWeights(
       target.weights.map((w) => {
         const s = byKey.get(weightKey(w));
-        if (!s) throw new ModelautoError('INTERNAL', `copyWeights: ${target.name} has no weight ${weightKey(w)}`);
+        if (!s)
+          throw new ModelautoError('INTERNAL', `copyWeights: ${target.name} has no weight ${weightKey(w)}`);
         return s.read();
       }),
     );
@@ -62,7 +65,10 @@ export function copyWeights(from: tf.LayersModel, to: tf.LayersModel, only?: Rea
 }
 
 /** The same model with the final softmax removed, so that it outputs logits (weights shared by copy). */
-export async function withLogitsOutput(model: tf.LayersModel, what = 'distillation'): Promise<tf.LayersModel> {
+export async function withLogitsOutput(
+  model: tf.LayersModel,
+  what = 'distillation',
+): Promise<tf.LayersModel> {
   const topology = sequentialTopology(model, what);
   const layers = topology.config.layers;
   const last = layers[layers.length - 1];

@@ -39,7 +39,14 @@ export function kernelWeights(model: tf.LayersModel): KernelWeight[] {
     const variable = layer.weights.find((w) => suffix(w) === want);
     if (!variable) continue;
     const shape = variable.shape.map((d) => d ?? 1);
-    out.push({ layer, layerName: layer.name, className, variable, shape, size: shape.reduce((a, b) => a * b, 1) });
+    out.push({
+      layer,
+      layerName: layer.name,
+      className,
+      variable,
+      shape,
+      size: shape.reduce((a, b) => a * b, 1),
+    });
   }
   return out;
 }
@@ -52,7 +59,6 @@ export function checkLayerNames(model: tf.LayersModel, names: readonly string[],
     throw new ModelautoError(
       'INVALID_ARGUMENT',
       `${field}: unknown layer ${unknown.map((n) => `"${n}"`).join(', ')}; the model's layers are ${[...known].join(', ')}`,
-      { location: { path: field } },
     );
   }
 }
@@ -64,6 +70,12 @@ export function readValues(v: tf.LayerVariable): Float32Array {
 
 export function writeValues(v: tf.LayerVariable, values: Float32Array): void {
   tf.tidy(() => {
-    v.write(tf.tensor(values, v.shape.map((d) => d ?? 1), 'float32'));
+    v.write(
+      tf.tensor(
+        values,
+        v.shape.map((d) => d ?? 1),
+        'float32',
+      ),
+    );
   });
 }

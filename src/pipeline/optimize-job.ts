@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { setupBackend, type BackendInfo } from '../engine/backend.js';
 import { parseWith } from '../optimize/parse.js';
-import { OBJECTIVES, TOLERANCE_MODES, ToleranceSchema, parseBudget, type Budget } from '../optimize/pareto.js';
-import { runCandidate, type CandidateResult } from '../optimize/job/candidate.js';
 import {
-  parseCandidatePlan,
-  type CandidatePlan,
-  type CandidatePlanInput,
-} from '../optimize/job/plan.js';
+  OBJECTIVES,
+  TOLERANCE_MODES,
+  ToleranceSchema,
+  parseBudget,
+  type Budget,
+} from '../optimize/pareto.js';
+import { runCandidate, type CandidateResult } from '../optimize/job/candidate.js';
+import { parseCandidatePlan, type CandidatePlan, type CandidatePlanInput } from '../optimize/job/plan.js';
 import { searchCandidates, type SearchResult } from '../optimize/job/search.js';
 import { loadSource, type Source } from '../optimize/job/source.js';
 import { defaultSpace, type SpaceEntry } from '../optimize/job/space.js';
@@ -29,6 +31,8 @@ export interface OptimizeJobOptions extends StoreOption {
   progress?: boolean;
   /** Aborting stops after the current batch; the candidate (and a search) is recorded as interrupted. */
   signal?: AbortSignal;
+  /** Timed rounds per batch size for latency (default 25; fewer is faster and noisier). */
+  latencyRounds?: number;
 }
 
 export interface SourceSummary {
@@ -68,7 +72,10 @@ async function openSource<T>(
 ): Promise<T> {
   return withStore(options, async (store) => {
     const log = options.log ?? (() => undefined);
-    const source = await loadSource(store, runRef, { ...(options.limit ? { limit: options.limit } : {}), log });
+    const source = await loadSource(store, runRef, {
+      ...(options.limit ? { limit: options.limit } : {}),
+      log,
+    });
     try {
       const needsConvGradients = source.bundle.model.layers.some((l) => /conv|pool/i.test(l.getClassName()));
       const backend = await setupBackend({ needsConvGradients });
@@ -93,6 +100,7 @@ export async function runOptimizeCandidate(
       log: options.log ?? (() => undefined),
       ...(options.progress ? { progress: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.latencyRounds ? { latencyRounds: options.latencyRounds } : {}),
     });
     return { source: summary(source), backend, candidate };
   });
@@ -105,7 +113,11 @@ export const runPruneJob = (
 ): Promise<CandidateJobResult> =>
   runOptimizeCandidate(
     runRef,
-    { prune, ...(options.quantize ? { quantize: options.quantize } : {}), ...(options.learningRate ? { learningRate: options.learningRate } : {}) },
+    {
+      prune,
+      ...(options.quantize ? { quantize: options.quantize } : {}),
+      ...(options.learningRate ? { learningRate: options.learningRate } : {}),
+    },
     options,
   );
 
@@ -114,14 +126,22 @@ export const runStructuredPruneJob = (
   structured: NonNullable<CandidatePlanInput['structured']>,
   options: OptimizeJobOptions & { learningRate?: number } = {},
 ): Promise<CandidateJobResult> =>
-  runOptimizeCandidate(runRef, { structured, ...(options.learningRate ? { learningRate: options.learningRate } : {}) }, options);
+  runOptimizeCandidate(
+    runRef,
+    { structured, ...(options.learningRate ? { learningRate: options.learningRate } : {}) },
+    options,
+  );
 
 export const runDistillJob = (
   runRef: string,
   distill: NonNullable<CandidatePlanInput['distill']>,
   options: OptimizeJobOptions & { learningRate?: number } = {},
 ): Promise<CandidateJobResult> =>
-  runOptimizeCandidate(runRef, { distill, ...(options.learningRate ? { learningRate: options.learningRate } : {}) }, options);
+  runOptimizeCandidate(
+    runRef,
+    { distill, ...(options.learningRate ? { learningRate: options.learningRate } : {}) },
+    options,
+  );
 
 export const runQuantizeJob = (
   runRef: string,
@@ -178,6 +198,7 @@ export async function runOptimizeSearch(
       log: options.log ?? (() => undefined),
       ...(options.progress ? { progress: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.latencyRounds ? { latencyRounds: options.latencyRounds } : {}),
     });
     return { ...r, source: summary(source), backend };
   });

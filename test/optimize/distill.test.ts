@@ -46,11 +46,27 @@ describe('distill', () => {
     await fit(teacher, train, { epochs: 4, batchSize: 32, optimizer: adam, loss: 'categoricalCrossentropy' });
     const student = tf.sequential({
       layers: [
-        tf.layers.dense({ inputShape: [8], units: 4, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
-        tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }) }),
+        tf.layers.dense({
+          inputShape: [8],
+          units: 4,
+          activation: 'relu',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+        }),
+        tf.layers.dense({
+          units: 3,
+          activation: 'softmax',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+        }),
       ],
     });
-    const r = await distill(teacher, student, train, { epochs: 4, batchSize: 32, optimizer: adam, temperature: 3, alpha: 0.2, validation: train });
+    const r = await distill(teacher, student, train, {
+      epochs: 4,
+      batchSize: 32,
+      optimizer: adam,
+      temperature: 3,
+      alpha: 0.2,
+      validation: train,
+    });
     expect(r.history[0]).toHaveProperty('val_accuracy');
     expect(r.history[3]!['loss']).toBeLessThan(r.history[0]!['loss']!);
     expect(accuracyOf(student, train)).toBeGreaterThan(0.9);
@@ -69,12 +85,16 @@ describe('distill', () => {
 
   it('refuses a student whose outputs differ from the teacher before any work', async () => {
     const teacher = mlp();
-    const student = tf.sequential({ layers: [tf.layers.dense({ inputShape: [8], units: 4, activation: 'softmax' })] });
-    await expect(distill(teacher, student, train, { epochs: 1, batchSize: 32, optimizer: adam })).rejects.toThrow(
+    const student = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [8], units: 4, activation: 'softmax' })],
+    });
+    await expect(
+      distill(teacher, student, train, { epochs: 1, batchSize: 32, optimizer: adam }),
+    ).rejects.toThrow(
       'distill: the teacher outputs shape [batch, 3] but the student outputs [batch, 4]; they must predict the same classes',
     );
-    await expect(distill(teacher, mlp(), train, { epochs: 1, batchSize: 32, optimizer: adam, temperature: 0 })).rejects.toThrow(
-      /distill\.temperature: expected a temperature > 0/,
-    );
+    await expect(
+      distill(teacher, mlp(), train, { epochs: 1, batchSize: 32, optimizer: adam, temperature: 0 }),
+    ).rejects.toThrow(/distill\.temperature: expected a temperature > 0/);
   });
 });

@@ -22,7 +22,13 @@ export function mlp(dim = 8, hidden = 32, hidden2 = 16, seed = 1): tf.Sequential
   const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
   return tf.sequential({
     layers: [
-      tf.layers.dense({ inputShape: [dim], units: hidden, activation: 'relu', kernelInitializer: init(seed), name: 'h1' }),
+      tf.layers.dense({
+        inputShape: [dim],
+        units: hidden,
+        activation: 'relu',
+        kernelInitializer: init(seed),
+        name: 'h1',
+      }),
       tf.layers.dense({ units: hidden2, activation: 'relu', kernelInitializer: init(seed + 1), name: 'h2' }),
       tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(seed + 2), name: 'out' }),
     ],

@@ -32,7 +32,8 @@ describe('masks', () => {
     // Conv kernel [1, 1, 4, 3]: every (position, output) block of 4 inputs has exactly 2 zeros.
     const conv = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i + 1));
     const cm = mByNMask(conv, [1, 1, 4, 3], 2, 4);
-    for (let o = 0; o < 3; o++) expect([0, 1, 2, 3].reduce((s, i) => s + (cm[i * 3 + o] as number), 0)).toBe(2);
+    for (let o = 0; o < 3; o++)
+      expect([0, 1, 2, 3].reduce((s, i) => s + (cm[i * 3 + o] as number), 0)).toBe(2);
   });
 });
 
@@ -64,10 +65,22 @@ describe('magnitude pruning during training', () => {
     const model = mlp();
     const steps = 3 * Math.ceil(train.n / 32);
     const pruning = new PruningCallback(model, {
-      schedule: { type: 'polynomialDecay', initialSparsity: 0.3, finalSparsity: 0.75, endStep: steps - 4, frequency: 4 },
+      schedule: {
+        type: 'polynomialDecay',
+        initialSparsity: 0.3,
+        finalSparsity: 0.75,
+        endStep: steps - 4,
+        frequency: 4,
+      },
     });
     const watcher = new ZeroWatcher(pruning);
-    await fit(model, train, { epochs: 3, batchSize: 32, optimizer: adam, loss: 'categoricalCrossentropy', callbacks: [pruning, watcher] });
+    await fit(model, train, {
+      epochs: 3,
+      batchSize: 32,
+      optimizer: adam,
+      loss: 'categoricalCrossentropy',
+      callbacks: [pruning, watcher],
+    });
     expect(watcher.steps).toBe(steps);
     expect(watcher.violations).toBe(0);
     const layers = pruning.strip();
@@ -78,7 +91,8 @@ describe('magnitude pruning during training', () => {
     }
     expect(accuracyOf(model, train)).toBeGreaterThan(0.9);
     // Pruned zeros are +0 (a single byte pattern, which is what gzip sees).
-    for (const t of pruning.targets) expect(Array.from(t.weight.variable.read().dataSync()).some((v) => Object.is(v, -0))).toBe(false);
+    for (const t of pruning.targets)
+      expect(Array.from(t.weight.variable.read().dataSync()).some((v) => Object.is(v, -0))).toBe(false);
   });
 
   it('without re-applying the masks, Adam moves pruned weights off zero', async () => {
@@ -87,7 +101,13 @@ describe('magnitude pruning during training', () => {
       schedule: { type: 'constantSparsity', targetSparsity: 0.5, frequency: 100 },
     });
     const watcher = new ZeroWatcher(pruning);
-    await fit(model, train, { epochs: 1, batchSize: 32, optimizer: adam, loss: 'categoricalCrossentropy', callbacks: [pruning, watcher] });
+    await fit(model, train, {
+      epochs: 1,
+      batchSize: 32,
+      optimizer: adam,
+      loss: 'categoricalCrossentropy',
+      callbacks: [pruning, watcher],
+    });
     expect(watcher.violations).toBeGreaterThan(0);
   });
 
@@ -110,13 +130,18 @@ describe('magnitude pruning during training', () => {
     expect(() => pruneOnce(model, { sparsity: 0.5, skip: ['nope'] })).toThrow(
       /prune\.skip: unknown layer "nope"; the model's layers are h1, h2, out/,
     );
-    expect(() => pruneOnce(model, { sparsity: 0.5, skip: ['h1', 'h2', 'out'] })).toThrow(/no layer left to prune/);
-    expect(() => pruneOnce(model, { sparsity: 1 })).toThrow(/targetSparsity: expected a sparsity in \[0, 1\)/);
-    expect(() =>
-      new PruningCallback(model, {
-        schedule: { type: 'constantSparsity', targetSparsity: 0.5 },
-        layerSchedules: { h9: { type: 'constantSparsity', targetSparsity: 0.2 } },
-      }),
+    expect(() => pruneOnce(model, { sparsity: 0.5, skip: ['h1', 'h2', 'out'] })).toThrow(
+      /no layer left to prune/,
+    );
+    expect(() => pruneOnce(model, { sparsity: 1 })).toThrow(
+      /targetSparsity: expected a sparsity in \[0, 1\)/,
+    );
+    expect(
+      () =>
+        new PruningCallback(model, {
+          schedule: { type: 'constantSparsity', targetSparsity: 0.5 },
+          layerSchedules: { h9: { type: 'constantSparsity', targetSparsity: 0.2 } },
+        }),
     ).toThrow(/prune\.layerSchedules: unknown layer "h9"/);
   });
 
@@ -126,7 +151,13 @@ describe('magnitude pruning during training', () => {
       schedule: { type: 'constantSparsity', targetSparsity: 0.5, frequency: 3 },
       mByN: { m: 2, n: 4 },
     });
-    await fit(model, train, { epochs: 1, batchSize: 32, optimizer: adam, loss: 'categoricalCrossentropy', callbacks: [pruning] });
+    await fit(model, train, {
+      epochs: 1,
+      batchSize: 32,
+      optimizer: adam,
+      loss: 'categoricalCrossentropy',
+      callbacks: [pruning],
+    });
     pruning.strip();
     const k = model.getLayer('h1').getWeights()[0]!.dataSync(); // [8, 32]
     for (let o = 0; o < 32; o++) {
@@ -136,9 +167,13 @@ describe('magnitude pruning during training', () => {
         expect(nz).toBeLessThanOrEqual(2);
       }
     }
-    expect(() => new PruningCallback(model, { schedule: { type: 'constantSparsity', targetSparsity: 0.5 }, mByN: { m: 4, n: 4 } })).toThrow(
-      /prune\.mByN: expected m < n/,
-    );
+    expect(
+      () =>
+        new PruningCallback(model, {
+          schedule: { type: 'constantSparsity', targetSparsity: 0.5 },
+          mByN: { m: 4, n: 4 },
+        }),
+    ).toThrow(/prune\.mByN: expected m < n/);
   });
 
   it('reports per-layer sparsity and a gzipped size that shrinks with sparsity', async () => {

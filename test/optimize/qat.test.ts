@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { fakeQuantInt8, fakeQuantRange, WeightFakeQuant, withActivationFakeQuant, withoutFakeQuant } from '../../src/optimize/qat.js';
+import {
+  fakeQuantInt8,
+  fakeQuantRange,
+  WeightFakeQuant,
+  withActivationFakeQuant,
+  withoutFakeQuant,
+} from '../../src/optimize/qat.js';
 import { quantizeAffine } from '../../src/optimize/quantize.js';
 import { fit } from '../../src/train/trainer.js';
 import { accuracyOf, clusters, mlp } from './helpers.js';
@@ -31,7 +37,9 @@ describe('fake quantization', () => {
     expect(y[0]).toBeCloseTo(-Math.round(0.5 / scale) * scale, 6); // clipped to the range
     expect(y[2]).toBe(0);
     expect(Math.abs((y[3] as number) - 0.33)).toBeLessThanOrEqual(scale / 2 + 1e-7);
-    const g = tf.grad((t: tf.Tensor) => fakeQuantRange(t, lo, hi).sum())(x).dataSync();
+    const g = tf
+      .grad((t: tf.Tensor) => fakeQuantRange(t, lo, hi).sum())(x)
+      .dataSync();
     expect(Array.from(g)).toEqual([0, 1, 1, 1, 1, 0]);
   });
 });
@@ -42,7 +50,13 @@ describe('quantization-aware training', () => {
   it('int8 scheme: trains through the quantized weights and ends on the int8 grid', async () => {
     const model = mlp(8, 32, 16, 3);
     const qat = new WeightFakeQuant(model, { scheme: 'int8' });
-    const r = await fit(model, train, { epochs: 4, batchSize: 32, optimizer: adam, loss: 'categoricalCrossentropy', callbacks: [qat] });
+    const r = await fit(model, train, {
+      epochs: 4,
+      batchSize: 32,
+      optimizer: adam,
+      loss: 'categoricalCrossentropy',
+      callbacks: [qat],
+    });
     expect(r.history[3]!['loss']).toBeLessThan(r.history[0]!['loss']!);
     expect(accuracyOf(model, train)).toBeGreaterThan(0.9);
     for (const name of ['h1', 'h2', 'out']) {
@@ -55,7 +69,13 @@ describe('quantization-aware training', () => {
   it('uint8 scheme: weights end exactly where tfjs uint8 weights would put them', async () => {
     const model = mlp(8, 16, 8, 4);
     const qat = new WeightFakeQuant(model, { scheme: 'uint8' });
-    await fit(model, train, { epochs: 2, batchSize: 32, optimizer: adam, loss: 'categoricalCrossentropy', callbacks: [qat] });
+    await fit(model, train, {
+      epochs: 2,
+      batchSize: 32,
+      optimizer: adam,
+      loss: 'categoricalCrossentropy',
+      callbacks: [qat],
+    });
     const k = Float32Array.from(model.getLayer('h1').getWeights()[0]!.dataSync());
     const a = quantizeAffine(k, 'uint8');
     Array.from(k).forEach((v, i) => expect((a.q[i] as number) * a.scale + a.min).toBeCloseTo(v, 6));
@@ -65,7 +85,13 @@ describe('quantization-aware training', () => {
   it('activation fake-quant layers train, record ranges, and strip back to a stock model', async () => {
     const base = mlp(8, 16, 8, 5);
     const model = await withActivationFakeQuant(base);
-    expect(model.layers.map((l) => l.getClassName())).toEqual(['Dense', 'ModelautoFakeQuant', 'Dense', 'ModelautoFakeQuant', 'Dense']);
+    expect(model.layers.map((l) => l.getClassName())).toEqual([
+      'Dense',
+      'ModelautoFakeQuant',
+      'Dense',
+      'ModelautoFakeQuant',
+      'Dense',
+    ]);
     await fit(model, train, { epochs: 3, batchSize: 32, optimizer: adam, loss: 'categoricalCrossentropy' });
     const { model: stock, ranges } = await withoutFakeQuant(model);
     expect(Object.keys(ranges)).toEqual(['h1', 'h2']);

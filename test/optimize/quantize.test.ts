@@ -51,7 +51,9 @@ describe('tfjs affine and float16 encodings (tfjs converter formulas)', () => {
   });
 
   it('uint16 and ranges without 0', () => {
-    expect(Array.from(quantizeAffine(data, 'uint16').q)).toEqual([0, 7388, 23451, 27415, 31482, 52363, 65535, 23130]);
+    expect(Array.from(quantizeAffine(data, 'uint16').q)).toEqual([
+      0, 7388, 23451, 27415, 31482, 52363, 65535, 23130,
+    ]);
     const positive = quantizeAffine(Float32Array.from([0.2, 0.5, 0.7]), 'uint8');
     expect(Array.from(positive.q)).toEqual([0, 153, 255]);
     expect(positive.min).toBeCloseTo(0.2, 7);
@@ -81,7 +83,10 @@ describe('quantized model.json loads in stock tfjs', () => {
     pruneOnce(model, { sparsity: 0.5 });
     const float = weightsOf(model);
     const captured = await captureModel(model);
-    const floatSize = sizeOfFiles({ modelJson: new Uint8Array(0), weights: captured.weightData }).weightsBytes;
+    const floatSize = sizeOfFiles({
+      modelJson: new Uint8Array(0),
+      weights: captured.weightData,
+    }).weightsBytes;
 
     for (const dtype of ['uint8', 'uint16', 'float16'] as const) {
       const q = quantizeModelFiles(captured, { default: dtype });
@@ -138,7 +143,8 @@ describe('quantized model.json loads in stock tfjs', () => {
     // Score: negative mean squared error of the outputs against the float model (fine-grained, deterministic).
     const x = tf.tensor(train.x, [train.n, 8]);
     const ref = model.predict(x) as tf.Tensor;
-    const score = async (m: tf.LayersModel) => -tf.tidy(() => tf.losses.meanSquaredError(ref, m.predict(x) as tf.Tensor).dataSync()[0] as number);
+    const score = async (m: tf.LayersModel) =>
+      -tf.tidy(() => tf.losses.meanSquaredError(ref, m.predict(x) as tf.Tensor).dataSync()[0] as number);
     const r = await chooseQuantization(await captureModel(model), score, { dtype: 'uint8', maxDrop: 1e-4 });
     const byLayer = Object.fromEntries(r.layers.map((l) => [l.layer, l.dtype]));
     expect(byLayer['h1']).toBe('uint8');

@@ -4,7 +4,12 @@ import { lastUpdateStep, parsePruningSchedule, scheduleAt } from '../../src/opti
 
 describe('pruning schedules (tfmot formulas)', () => {
   it('PolynomialDecay: s = final + (initial - final) * (1 - p)^3, updates every `frequency` steps in [begin, end]', () => {
-    const s = parsePruningSchedule({ type: 'polynomialDecay', initialSparsity: 0.5, finalSparsity: 0.8, endStep: 844 });
+    const s = parsePruningSchedule({
+      type: 'polynomialDecay',
+      initialSparsity: 0.5,
+      finalSparsity: 0.8,
+      endStep: 844,
+    });
     expect(s).toMatchObject({ beginStep: 0, power: 3, frequency: 100 });
     expect(scheduleAt(s, 0)).toEqual({ update: true, sparsity: 0.5 });
     // Hand-computed: 0.8 + (0.5 - 0.8) * (1 - 100/844)^3 = 0.594588...
@@ -18,13 +23,23 @@ describe('pruning schedules (tfmot formulas)', () => {
   });
 
   it('ConstantSparsity: constant target from beginStep on, endStep -1 means forever', () => {
-    const s = parsePruningSchedule({ type: 'constantSparsity', targetSparsity: 0.6, beginStep: 10, frequency: 5 });
+    const s = parsePruningSchedule({
+      type: 'constantSparsity',
+      targetSparsity: 0.6,
+      beginStep: 10,
+      frequency: 5,
+    });
     expect(scheduleAt(s, 9)).toEqual({ update: false, sparsity: 0.6 });
     expect(scheduleAt(s, 10).update).toBe(true);
     expect(scheduleAt(s, 14).update).toBe(false);
     expect(scheduleAt(s, 15).update).toBe(true);
     expect(scheduleAt(s, 100_000).update).toBe(true);
-    const bounded = parsePruningSchedule({ type: 'constantSparsity', targetSparsity: 0.6, endStep: 20, frequency: 10 });
+    const bounded = parsePruningSchedule({
+      type: 'constantSparsity',
+      targetSparsity: 0.6,
+      endStep: 20,
+      frequency: 10,
+    });
     expect([0, 10, 20, 30].map((t) => scheduleAt(bounded, t).update)).toEqual([true, true, true, false]);
     expect(lastUpdateStep(bounded, 1000)).toBe(20);
     expect(lastUpdateStep(bounded, 15)).toBe(10);
@@ -40,14 +55,16 @@ describe('pruning schedules (tfmot formulas)', () => {
       }
       throw new Error('expected a failure');
     };
-    expect(bad({ type: 'constantSparsity', targetSparsity: 1 })).toContain('prune.schedule.targetSparsity: expected a sparsity in [0, 1)');
+    expect(bad({ type: 'constantSparsity', targetSparsity: 1 })).toContain(
+      'prune.schedule.targetSparsity: expected a sparsity in [0, 1)',
+    );
     expect(bad({ type: 'constantSparsity', targetSparsity: -0.1 })).toContain('[0, 1)');
     expect(bad({ type: 'polynomialDecay', initialSparsity: 0.5, finalSparsity: 1.2, endStep: 10 })).toContain(
       'prune.schedule.finalSparsity',
     );
-    expect(bad({ type: 'polynomialDecay', initialSparsity: 0.1, finalSparsity: 0.5, beginStep: 20, endStep: 10 })).toContain(
-      'prune.schedule.endStep: expected endStep >= beginStep (20)',
-    );
+    expect(
+      bad({ type: 'polynomialDecay', initialSparsity: 0.1, finalSparsity: 0.5, beginStep: 20, endStep: 10 }),
+    ).toContain('prune.schedule.endStep: expected endStep >= beginStep (20)');
     expect(bad({ type: 'constantSparsity', targetSparsity: 0.5, frequency: 0 })).toContain('frequency');
   });
 });

@@ -18,7 +18,13 @@ function predict(model: tf.LayersModel, x: tf.Tensor): Float32Array {
 }
 
 /** Makes output channels `chans` of `producer` the weakest and cuts them off from `consumer` (rows on axis -2). */
-function disconnect(producer: tf.layers.Layer, consumer: tf.layers.Layer, chans: number[], rowsPerChannel = 1, channels = 0): void {
+function disconnect(
+  producer: tf.layers.Layer,
+  consumer: tf.layers.Layer,
+  chans: number[],
+  rowsPerChannel = 1,
+  channels = 0,
+): void {
   set(producer, 0, (v, shape) => {
     const out = shape[shape.length - 1] as number;
     for (let i = 0; i < v.length; i++) if (chans.includes(i % out)) v[i] = (v[i] as number) * 1e-3;
@@ -40,7 +46,11 @@ describe('structured pruning', () => {
     const h1 = model.getLayer('h1');
     const h2 = model.getLayer('h2');
     const out = model.getLayer('out');
-    disconnect(h1, h2, Array.from({ length: 16 }, (_, i) => 2 * i + 1));
+    disconnect(
+      h1,
+      h2,
+      Array.from({ length: 16 }, (_, i) => 2 * i + 1),
+    );
     disconnect(h2, out, [0, 1, 2, 3, 4, 5, 6, 7]);
     const r = await structuredPrune(model, { ratio: 0.5 });
     expect(r.layers.map((l) => [l.layer, l.before, l.after])).toEqual([
@@ -61,10 +71,23 @@ describe('structured pruning', () => {
     const init = (seed: number) => tf.initializers.glorotUniform({ seed });
     const model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 8, kernelSize: 3, activation: 'relu', name: 'c1', kernelInitializer: init(1) }),
+        tf.layers.conv2d({
+          inputShape: [8, 8, 1],
+          filters: 8,
+          kernelSize: 3,
+          activation: 'relu',
+          name: 'c1',
+          kernelInitializer: init(1),
+        }),
         tf.layers.batchNormalization({ name: 'bn' }),
         tf.layers.maxPooling2d({ poolSize: 2, name: 'pool' }),
-        tf.layers.conv2d({ filters: 6, kernelSize: 2, activation: 'relu', name: 'c2', kernelInitializer: init(2) }),
+        tf.layers.conv2d({
+          filters: 6,
+          kernelSize: 2,
+          activation: 'relu',
+          name: 'c2',
+          kernelInitializer: init(2),
+        }),
         tf.layers.flatten({ name: 'flat' }),
         tf.layers.dense({ units: 6, activation: 'relu', name: 'd1', kernelInitializer: init(3) }),
         tf.layers.dense({ units: 3, activation: 'softmax', name: 'out', kernelInitializer: init(4) }),
@@ -73,7 +96,14 @@ describe('structured pruning', () => {
     // Non-trivial BN statistics, so that slicing them wrongly would change the outputs.
     const rng = new Rng(9);
     const bn = model.getLayer('bn');
-    bn.setWeights(bn.getWeights().map((w, i) => tf.tensor(Float32Array.from({ length: 8 }, () => (i === 3 ? 0.5 + rng.next() : rng.next() - 0.5)), w.shape)));
+    bn.setWeights(
+      bn.getWeights().map((w, i) =>
+        tf.tensor(
+          Float32Array.from({ length: 8 }, () => (i === 3 ? 0.5 + rng.next() : rng.next() - 0.5)),
+          w.shape,
+        ),
+      ),
+    );
     disconnect(model.getLayer('c1'), model.getLayer('c2'), [1, 3, 5, 7]);
     // c2 output is 2x2x6, flattened to 24 features: feature = position * 6 + channel.
     disconnect(model.getLayer('c2'), model.getLayer('d1'), [0, 2, 4], 4, 6);
@@ -89,12 +119,20 @@ describe('structured pruning', () => {
     const r = await structuredPrune(model, { ratio: 0.5, criterion: 'l2' });
     const shape = (name: string, i = 0) => r.model.getLayer(name).getWeights()[i]!.shape;
     expect(shape('c1')).toEqual([3, 3, 1, 4]);
-    expect(r.model.getLayer('bn').getWeights().map((w) => w.shape)).toEqual([[4], [4], [4], [4]]);
+    expect(
+      r.model
+        .getLayer('bn')
+        .getWeights()
+        .map((w) => w.shape),
+    ).toEqual([[4], [4], [4], [4]]);
     expect(shape('c2')).toEqual([2, 2, 4, 3]);
     expect(shape('d1')).toEqual([12, 3]);
     expect(shape('out')).toEqual([3, 3]);
     const rngX = new Rng(3);
-    const x = tf.tensor(Float32Array.from({ length: 5 * 64 }, () => rngX.next()), [5, 8, 8, 1]);
+    const x = tf.tensor(
+      Float32Array.from({ length: 5 * 64 }, () => rngX.next()),
+      [5, 8, 8, 1],
+    );
     const a = predict(model, x);
     const b = predict(r.model, x);
     a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 5));
@@ -112,11 +150,17 @@ describe('structured pruning', () => {
 
   it('refuses bad options before any work', async () => {
     const model = mlp();
-    await expect(structuredPrune(model, { ratio: 1 })).rejects.toThrow(/structured\.ratio: expected a share of units to remove in \[0, 1\)/);
+    await expect(structuredPrune(model, { ratio: 1 })).rejects.toThrow(
+      /structured\.ratio: expected a share of units to remove in \[0, 1\)/,
+    );
     await expect(structuredPrune(model, { ratio: 0.5, layers: { out: 0.5 } })).rejects.toThrow(
       /structured\.layers: layer "out" cannot lose units: its units are the model output/,
     );
-    await expect(structuredPrune(model, { ratio: 0.5, skip: ['h7'] })).rejects.toThrow(/structured\.skip: unknown layer "h7"/);
-    await expect(structuredPrune(model, { ratio: 0.5, criterion: 'activation' })).rejects.toThrow(/needs|none was given/);
+    await expect(structuredPrune(model, { ratio: 0.5, skip: ['h7'] })).rejects.toThrow(
+      /structured\.skip: unknown layer "h7"/,
+    );
+    await expect(structuredPrune(model, { ratio: 0.5, criterion: 'activation' })).rejects.toThrow(
+      /needs|none was given/,
+    );
   });
 });

@@ -34,13 +34,20 @@ export function registerOptimize(program: Command): void {
 function num(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name}: expected a number, got "${value}"`);
+    if (value.trim() === '' || !Number.isFinite(n))
+      throw new InvalidArgumentError(`${name}: expected a number, got "${value}"`);
     return n;
   };
 }
 
 function list(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  ];
 }
 
 function mByN(value: string): { m: number; n: number } {
@@ -51,30 +58,56 @@ function mByN(value: string): { m: number; n: number } {
 
 function layerDtype(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([^=]+)=(.+)$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`--layer: expected name=dtype such as dense_Dense3=float32, got "${value}"`);
+  if (!m)
+    throw new InvalidArgumentError(
+      `--layer: expected name=dtype such as dense_Dense3=float32, got "${value}"`,
+    );
   return { ...previous, [(m[1] as string).trim()]: (m[2] as string).trim() };
 }
 
 function commonOptions(cmd: Command): Command {
   return cmd
-    .option('--limit <n>', 'use only the first n training rows (as the run was trained with --limit n)', positiveInt('--limit'))
+    .option(
+      '--limit <n>',
+      'use only the first n training rows (as the run was trained with --limit n)',
+      positiveInt('--limit'),
+    )
     .option('--learning-rate <x>', "fine-tuning learning rate (default: the run's)", num('--learning-rate'))
+    .option(
+      '--latency-rounds <n>',
+      'timed rounds per batch size when measuring latency (default 25)',
+      positiveInt('--latency-rounds'),
+    )
     .option('--no-progress', 'no progress bar or epoch lines on stderr');
 }
 
-function jobOptions(cmd: Command, opts: { limit?: number; progress?: boolean }, signal: AbortSignal): OptimizeJobOptions {
+interface CommonFlags {
+  limit?: number;
+  progress?: boolean;
+  latencyRounds?: number;
+}
+
+function jobOptions(cmd: Command, opts: CommonFlags, signal: AbortSignal): OptimizeJobOptions {
   const g = globals(cmd);
   return {
     ...(g.store ? { store: g.store } : {}),
     ...(opts.limit ? { limit: opts.limit } : {}),
+    ...(opts.latencyRounds ? { latencyRounds: opts.latencyRounds } : {}),
     progress: opts.progress !== false,
     signal,
     log: (line) => process.stderr.write(`${line}\n`),
   };
 }
 
-async function runPlan(cmd: Command, runRef: string, plan: CandidatePlanInput, opts: { limit?: number; progress?: boolean }): Promise<void> {
-  const result = await withInterrupt((signal) => runOptimizeCandidate(runRef, plan, jobOptions(cmd, opts, signal)));
+async function runPlan(
+  cmd: Command,
+  runRef: string,
+  plan: CandidatePlanInput,
+  opts: CommonFlags,
+): Promise<void> {
+  const result = await withInterrupt((signal) =>
+    runOptimizeCandidate(runRef, plan, jobOptions(cmd, opts, signal)),
+  );
   output(cmd, candidateJson(result), () => formatCandidateResult(result));
   if (result.candidate.status !== 'finished') process.exitCode = 1;
 }
@@ -83,11 +116,28 @@ function registerSearch(program: Command): void {
   commonOptions(
     program
       .command('optimize')
-      .description('search compression candidates for the smallest (or fastest) model within an accuracy tolerance')
+      .description(
+        'search compression candidates for the smallest (or fastest) model within an accuracy tolerance',
+      )
       .argument('<run>', 'trained run id or a unique prefix')
-      .option('--tolerance <x>', 'accepted loss of validation accuracy (relative: 0.01 = 1% of the baseline)', num('--tolerance'), 0.01)
-      .option('--tolerance-mode <mode>', `${TOLERANCE_MODES.join(' | ')}`, oneOf('--tolerance-mode', TOLERANCE_MODES), 'relative')
-      .option('--objective <name>', `what to minimise: ${OBJECTIVES.join(' | ')} (latency at batch 128)`, oneOf('--objective', OBJECTIVES), 'size')
+      .option(
+        '--tolerance <x>',
+        'accepted loss of validation accuracy (relative: 0.01 = 1% of the baseline)',
+        num('--tolerance'),
+        0.01,
+      )
+      .option(
+        '--tolerance-mode <mode>',
+        `${TOLERANCE_MODES.join(' | ')}`,
+        oneOf('--tolerance-mode', TOLERANCE_MODES),
+        'relative',
+      )
+      .option(
+        '--objective <name>',
+        `what to minimise: ${OBJECTIVES.join(' | ')} (latency at batch 128)`,
+        oneOf('--objective', OBJECTIVES),
+        'size',
+      )
       .option('--budget <budget>', '<n>trials or <n>minutes', '10trials')
       .option('--epochs <n>', 'fine-tuning epochs per candidate', positiveInt('--epochs'), 2)
       .option('--candidates <file>', 'YAML/JSON list of candidate plans to try instead of the default space')
@@ -118,18 +168,41 @@ function registerPrune(program: Command): void {
   commonOptions(
     program
       .command('prune')
-      .description('magnitude pruning (tfmot schedules, m-by-n) or structured pruning of units/filters, then fine-tuning')
+      .description(
+        'magnitude pruning (tfmot schedules, m-by-n) or structured pruning of units/filters, then fine-tuning',
+      )
       .argument('<run>', 'trained run id or a unique prefix')
       .option('--sparsity <x>', 'final sparsity in [0, 1) (magnitude pruning)', num('--sparsity'))
-      .option('--initial-sparsity <x>', 'PolynomialDecay from this sparsity (default: ConstantSparsity)', num('--initial-sparsity'))
+      .option(
+        '--initial-sparsity <x>',
+        'PolynomialDecay from this sparsity (default: ConstantSparsity)',
+        num('--initial-sparsity'),
+      )
       .option('--frequency <n>', 'steps between mask updates', positiveInt('--frequency'), 100)
-      .option('--scope <scope>', `${PRUNE_SCOPES.join(' | ')}: per-layer or one global threshold`, oneOf('--scope', PRUNE_SCOPES), 'layer')
+      .option(
+        '--scope <scope>',
+        `${PRUNE_SCOPES.join(' | ')}: per-layer or one global threshold`,
+        oneOf('--scope', PRUNE_SCOPES),
+        'layer',
+      )
       .option('--skip <layers>', 'layers to leave dense (comma-separated, repeatable)', list)
       .option('--m-by-n <m:n>', 'm zeros in every n input weights, e.g. 2:4', mByN)
-      .option('--structured <ratio>', 'remove this share of units/filters per layer and rebuild a smaller model', num('--structured'))
-      .option('--criterion <name>', `structured ranking: ${STRUCTURED_CRITERIA.join(' | ')}`, oneOf('--criterion', STRUCTURED_CRITERIA), 'l1')
+      .option(
+        '--structured <ratio>',
+        'remove this share of units/filters per layer and rebuild a smaller model',
+        num('--structured'),
+      )
+      .option(
+        '--criterion <name>',
+        `structured ranking: ${STRUCTURED_CRITERIA.join(' | ')}`,
+        oneOf('--criterion', STRUCTURED_CRITERIA),
+        'l1',
+      )
       .option('--epochs <n>', 'fine-tuning epochs', (v: string) => Number(v), 2)
-      .option('--quantize <dtype>', `then quantize the weights: ${QUANT_DTYPES.filter((d) => d !== 'float32').join(' | ')}`),
+      .option(
+        '--quantize <dtype>',
+        `then quantize the weights: ${QUANT_DTYPES.filter((d) => d !== 'float32').join(' | ')}`,
+      ),
   ).action(async (ref: string, opts, cmd: Command) => {
     if (opts.sparsity === undefined && opts.mByN === undefined && opts.structured === undefined) {
       throw new ModelautoError('USAGE', 'prune: give --sparsity, --m-by-n or --structured');
@@ -165,11 +238,26 @@ function registerDistill(program: Command): void {
       .command('distill')
       .description("train a smaller student on a teacher's soft targets (Hinton's loss with T^2)")
       .argument('<run>', 'trained run whose data (and, by default, model as teacher) is used')
-      .option('--student <file>', 'student model spec (YAML/JSON: a model spec with layers, or an experiment spec)')
-      .option('--width <x>', "student = the teacher's architecture with each hidden layer this much as wide", num('--width'))
-      .option('--teacher <run|dir>', "teacher: another run, or a model folder / model.json (default: the run's model)")
+      .option(
+        '--student <file>',
+        'student model spec (YAML/JSON: a model spec with layers, or an experiment spec)',
+      )
+      .option(
+        '--width <x>',
+        "student = the teacher's architecture with each hidden layer this much as wide",
+        num('--width'),
+      )
+      .option(
+        '--teacher <run|dir>',
+        "teacher: another run, or a model folder / model.json (default: the run's model)",
+      )
       .option('--temperature <t>', 'softmax temperature T', num('--temperature'), 4)
-      .option('--alpha <a>', 'weight of the hard-label loss (1 - alpha on the soft loss)', num('--alpha'), 0.1)
+      .option(
+        '--alpha <a>',
+        'weight of the hard-label loss (1 - alpha on the soft loss)',
+        num('--alpha'),
+        0.1,
+      )
       .option('--epochs <n>', "student training epochs (default: the run's)", positiveInt('--epochs')),
   ).action(async (ref: string, opts, cmd: Command) => {
     const student = opts.student ? readStudent(opts.student) : undefined;
@@ -192,11 +280,26 @@ function registerQuantize(program: Command): void {
   commonOptions(
     program
       .command('quantize')
-      .description("quantize weights into tfjs's model.json format (uint8/uint16/float16), or QAT for the int8 export")
+      .description(
+        "quantize weights into tfjs's model.json format (uint8/uint16/float16), or QAT for the int8 export",
+      )
       .argument('<run>', 'trained run id or a unique prefix')
-      .requiredOption('--dtype <dtype>', `${QUANTIZE_TARGETS.join(' | ')} (int8: quantization-aware training, float model)`, oneOf('--dtype', QUANTIZE_TARGETS))
-      .option('--layer <name=dtype>', 'fix one layer\'s dtype (repeatable), e.g. dense_Dense3=float32', layerDtype)
-      .option('--max-drop <x>', 'largest validation accuracy drop a layer may cost before it keeps more precision', num('--max-drop'), 0.005)
+      .requiredOption(
+        '--dtype <dtype>',
+        `${QUANTIZE_TARGETS.join(' | ')} (int8: quantization-aware training, float model)`,
+        oneOf('--dtype', QUANTIZE_TARGETS),
+      )
+      .option(
+        '--layer <name=dtype>',
+        "fix one layer's dtype (repeatable), e.g. dense_Dense3=float32",
+        layerDtype,
+      )
+      .option(
+        '--max-drop <x>',
+        'largest validation accuracy drop a layer may cost before it keeps more precision',
+        num('--max-drop'),
+        0.005,
+      )
       .option('--qat-epochs <n>', 'quantization-aware fine-tuning epochs first', (v: string) => Number(v), 0)
       .option('--activations', 'int8 QAT: also fake-quantize activations (ranges saved as qat-ranges.json)'),
   ).action(async (ref: string, opts, cmd: Command) => {
@@ -219,12 +322,19 @@ function readStructured(file: string, what: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ModelautoError('NOT_FOUND', `${what} ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new ModelautoError(
+      'NOT_FOUND',
+      `${what} ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
   }
   try {
     return parseYaml(text);
   } catch (e) {
-    throw new ModelautoError('INVALID_SPEC', `${what}: invalid YAML/JSON (${(e as Error).message.split('\n')[0]})`, { location: { file } });
+    throw new ModelautoError(
+      'INVALID_SPEC',
+      `${what}: invalid YAML/JSON (${(e as Error).message.split('\n')[0]})`,
+      { location: { file } },
+    );
   }
 }
 
@@ -237,9 +347,16 @@ function readStudent(file: string): unknown {
 
 function readCandidates(file: string): Record<string, unknown>[] {
   const v = readStructured(file, '--candidates');
-  const listOf = v && typeof v === 'object' && !Array.isArray(v) && 'candidates' in v ? (v as { candidates: unknown }).candidates : v;
+  const listOf =
+    v && typeof v === 'object' && !Array.isArray(v) && 'candidates' in v
+      ? (v as { candidates: unknown }).candidates
+      : v;
   if (!Array.isArray(listOf) || !listOf.every((c) => c && typeof c === 'object' && !Array.isArray(c))) {
-    throw new ModelautoError('INVALID_SPEC', '--candidates: expected a list of candidate plans (or {candidates: [...]})', { location: { file } });
+    throw new ModelautoError(
+      'INVALID_SPEC',
+      '--candidates: expected a list of candidate plans (or {candidates: [...]})',
+      { location: { file } },
+    );
   }
   return listOf as Record<string, unknown>[];
 }
@@ -271,7 +388,16 @@ export function formatCandidateResult(r: CandidateJobResult): string {
     `candidate ${c.key}: run ${c.runId} (parent ${s.runId.slice(0, 8)} ${s.name})`,
     '',
     formatTable(
-      ['', `validation ${s.scoreName}`, `test ${s.scoreName}`, 'parameters (nonzero)', 'size', 'gzipped', 'latency b1', 'latency b128'],
+      [
+        '',
+        `validation ${s.scoreName}`,
+        `test ${s.scoreName}`,
+        'parameters (nonzero)',
+        'size',
+        'gzipped',
+        'latency b1',
+        'latency b128',
+      ],
       [
         ['source', pct(s.validation), pct(s.test), String(s.params), kb(s.rawBytes), kb(s.gzipBytes), '', ''],
         [
@@ -295,12 +421,17 @@ export function formatCandidateResult(r: CandidateJobResult): string {
       'per layer',
       formatTable(
         ['layer', 'class', 'parameters', 'zeros', 'kernel sparsity'],
-        c.report.layers.filter((l) => l.params > 0).map((l) => [l.layer, l.className, l.params, l.zeros, pct(l.kernelSparsity)]),
+        c.report.layers
+          .filter((l) => l.params > 0)
+          .map((l) => [l.layer, l.className, l.params, l.zeros, pct(l.kernelSparsity)]),
       ),
     );
   }
   for (const n of c.notes) lines.push(`note: ${n}`);
-  lines.push('', `next: modelauto runs show ${c.runId.slice(0, 8)}  |  modelauto evaluate ${c.runId.slice(0, 8)}`);
+  lines.push(
+    '',
+    `next: modelauto runs show ${c.runId.slice(0, 8)}  |  modelauto evaluate ${c.runId.slice(0, 8)}`,
+  );
   return lines.join('\n');
 }
 
@@ -329,7 +460,19 @@ function stripRow<T extends CandidateResult>(row: T): Omit<T, 'report' | 'testEv
 export function formatSearchResult(r: OptimizeSearchResult): string {
   const s = r.source;
   const rows: (string | number)[][] = [
-    ['baseline', pct(s.validation), '', pct(s.test), String(s.params), kb(s.rawBytes), kb(s.gzipBytes), '1.00x', '', '', ''],
+    [
+      'baseline',
+      pct(s.validation),
+      '',
+      pct(s.test),
+      String(s.params),
+      kb(s.rawBytes),
+      kb(s.gzipBytes),
+      '1.00x',
+      '',
+      '',
+      '',
+    ],
     ...r.rows.map((c) => [
       `${c.best ? '> ' : c.pareto ? '* ' : '  '}${c.key}`,
       pct(c.validation),
@@ -350,7 +493,19 @@ export function formatSearchResult(r: OptimizeSearchResult): string {
     `objective ${r.objective}; tolerance ${r.tolerance} ${r.toleranceMode}: validation ${s.scoreName} >= ${pct(r.floor)}; budget ${r.budget.kind === 'trials' ? `${r.budget.trials} trials` : `${r.budget.minutes} minutes`}`,
     '',
     formatTable(
-      ['candidate', `val ${s.scoreName}`, 'change (pts)', `test ${s.scoreName}`, 'nonzero/params', 'size', 'gzipped', 'smaller', 'latency b1', 'latency b128', 'faster b128'],
+      [
+        'candidate',
+        `val ${s.scoreName}`,
+        'change (pts)',
+        `test ${s.scoreName}`,
+        'nonzero/params',
+        'size',
+        'gzipped',
+        'smaller',
+        'latency b1',
+        'latency b128',
+        'faster b128',
+      ],
       rows,
     ),
     '',
@@ -366,6 +521,9 @@ export function formatSearchResult(r: OptimizeSearchResult): string {
   } else {
     lines.push('', 'no candidate within tolerance yet: raise --budget or --tolerance');
   }
-  if (r.stopReason === 'interrupted') lines.push(`interrupted: continue with  modelauto optimize ${s.runId.slice(0, 8)} --resume (same settings)`);
+  if (r.stopReason === 'interrupted')
+    lines.push(
+      `interrupted: continue with  modelauto optimize ${s.runId.slice(0, 8)} --resume (same settings)`,
+    );
   return lines.join('\n');
 }

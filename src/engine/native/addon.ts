@@ -82,9 +82,8 @@ export interface NativeAddon {
   ): void;
   depthwiseBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Float64Array): void;
   depthwiseBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Float64Array): void;
-  /** kind 0 = max, 1 = average; max pooling can record each output's winning pixel in `indices`. */
-  pool(kind: number, x: Float32Array, y: Float32Array, geom: Float64Array, indices?: Int32Array): void;
-  maxPoolGradIndices(indices: Int32Array, dy: Float32Array, dx: Float32Array, geom: Float64Array): void;
+  /** kind 0 = max, 1 = average */
+  pool(kind: number, x: Float32Array, y: Float32Array, geom: Float64Array): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Float64Array): void;
   avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Float64Array): void;
 }
@@ -116,7 +115,6 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'depthwiseBackpropFilter',
   'pool',
   'maxPoolGrad',
-  'maxPoolGradIndices',
   'avgPoolGrad',
 ];
 

@@ -13,7 +13,13 @@ import type { ExperimentSpec } from '../../train/experiment.js';
 import { ProgressLogger } from '../../train/progress.js';
 import { measureLatency } from '../latency.js';
 import { compressionReport, type CompressionReport } from '../report.js';
-import { loadModelFiles, sizeOfFiles, writeModelFiles, type ModelFiles, type ModelSize } from '../serialize.js';
+import {
+  loadModelFiles,
+  sizeOfFiles,
+  writeModelFiles,
+  type ModelFiles,
+  type ModelSize,
+} from '../serialize.js';
 import { evaluateOnTest, scoreModel, type Source } from './source.js';
 
 export const TECHNIQUES = ['prune', 'structured', 'distill', 'quantize', 'qat'] as const;
@@ -80,10 +86,17 @@ export interface CandidateOptions {
   signal?: AbortSignal;
   /** Tags linking the run to a search (search id, root of resumed searches). */
   tags?: Record<string, string>;
+  /** Timed rounds per batch size when measuring latency (default 25). */
+  latencyRounds?: number;
 }
 
 /** The source spec renamed, with the candidate's architecture when it can be stated as a spec. */
-function candidateSpec(source: Source, key: string, model: tf.LayersModel, modelSpec?: ModelSpec): ExperimentSpec {
+function candidateSpec(
+  source: Source,
+  key: string,
+  model: tf.LayersModel,
+  modelSpec?: ModelSpec,
+): ExperimentSpec {
   const base = source.bundle.spec;
   const name = `${base.name}-${key}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const { model: _old, ...rest } = base;
@@ -93,7 +106,8 @@ function candidateSpec(source: Source, key: string, model: tf.LayersModel, model
   const layers = base.model.layers.map((l, i) => {
     const config = model.layers[i]?.getConfig() ?? {};
     if (l.type === 'dense' && typeof config['units'] === 'number') return { ...l, units: config['units'] };
-    if (l.type === 'conv2d' && typeof config['filters'] === 'number') return { ...l, filters: config['filters'] };
+    if (l.type === 'conv2d' && typeof config['filters'] === 'number')
+      return { ...l, filters: config['filters'] };
     return l;
   });
   return { ...rest, name, model: { ...base.model, layers } };
@@ -117,7 +131,16 @@ export async function runCandidate(
     name: `${source.run.name}-${spec.key}`.slice(0, 256),
     kind: 'optimize',
     parentRunId: source.run.id,
-    params: { source_run: source.run.id, candidate: spec.key, techniques: spec.techniques, ...spec.params },
+    params: {
+      source_run: source.run.id,
+      candidate: spec.key,
+      techniques: spec.techniques,
+      ...spec.params,
+      // What loadSource reads to re-create the data, so that a candidate can be optimized further.
+      loss: source.loss,
+      ...(source.run.params['specDir'] !== undefined ? { specDir: source.run.params['specDir'] } : {}),
+      ...(source.run.params['classes'] !== undefined ? { classes: source.run.params['classes'] } : {}),
+    },
     tags: { candidate: spec.key, technique: spec.techniques.join('+'), ...(options.tags ?? {}) },
     ...(source.run.dataFingerprint ? { dataFingerprint: source.run.dataFingerprint } : {}),
   });
@@ -136,7 +159,13 @@ export async function runCandidate(
       if (options.progress) list.push(new ProgressLogger());
       return list;
     };
-    out = await build({ runId: run.id, runDir, callbacks, ...(options.signal ? { signal: options.signal } : {}), log });
+    out = await build({
+      runId: run.id,
+      runDir,
+      callbacks,
+      ...(options.signal ? { signal: options.signal } : {}),
+      log,
+    });
     if (out.interrupted) {
       await store.finishRun(run.id, 'interrupted', 'interrupted while fine-tuning');
       log('interrupted');
@@ -144,7 +173,8 @@ export async function runCandidate(
     }
     scored = out.files ? await loadModelFiles(out.files, `candidate ${spec.key}`) : out.model;
     const validation = await scoreModel(scored, source.validation, source.splits.validation);
-    const test = source.splits.test.n > 0 ? await scoreModel(scored, source.test, source.splits.test) : Number.NaN;
+    const test =
+      source.splits.test.n > 0 ? await scoreModel(scored, source.test, source.splits.test) : Number.NaN;
     const testEvaluation = await evaluateOnTest(source, scored);
 
     // The bundle first: sizes are those of the files the run stores.
@@ -170,7 +200,9 @@ export async function runCandidate(
     }
     const size = sizeOfFiles(files);
     const report = await compressionReport(scored, files);
-    const [base, cand] = measureLatency([source.bundle.model, scored], source.validation.xShape);
+    const [base, cand] = measureLatency([source.bundle.model, scored], source.validation.xShape, {
+      ...(options.latencyRounds ? { rounds: options.latencyRounds } : {}),
+    });
     const latencyMs = { b1: cand?.[0]?.ms ?? Number.NaN, b128: cand?.[1]?.ms ?? Number.NaN };
     const speedup = {
       b1: (base?.[0]?.ms ?? Number.NaN) / latencyMs.b1,
@@ -197,7 +229,10 @@ export async function runCandidate(
       notes: out.notes ?? [],
     };
     await store.logMetrics(run.id, metricPoints(result, source, out.metrics ?? {}, out.history.length));
-    await store.logArtifact(run.id, { name: 'compression-report.json', data: JSON.stringify(report, null, 2) + '\n' });
+    await store.logArtifact(run.id, {
+      name: 'compression-report.json',
+      data: JSON.stringify(report, null, 2) + '\n',
+    });
     for (const a of out.artifacts ?? []) await store.logArtifact(run.id, a);
     await store.finishRun(run.id, 'finished');
     log(
@@ -311,7 +346,10 @@ async function saveFilesBundle(
   const json = (v: unknown): string => JSON.stringify(v, null, 2) + '\n';
   await store.logArtifact(runId, { name: ARTIFACTS.modelJson, path: join(dir, MODEL_JSON) });
   await store.logArtifact(runId, { name: ARTIFACTS.weights, path: join(dir, WEIGHTS_BIN) });
-  await store.logArtifact(runId, { name: ARTIFACTS.preprocessor, data: json(source.bundle.preprocessor.toJSON()) });
+  await store.logArtifact(runId, {
+    name: ARTIFACTS.preprocessor,
+    data: json(source.bundle.preprocessor.toJSON()),
+  });
   await store.logArtifact(runId, { name: ARTIFACTS.profile, data: json(source.profile) });
   await store.logArtifact(runId, { name: ARTIFACTS.spec, data: json(spec) });
   await store.logArtifact(runId, { name: ARTIFACTS.history, data: json(history) });

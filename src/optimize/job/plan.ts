@@ -60,7 +60,11 @@ export const DistillPlanSchema = z
   .strictObject({
     /** The student architecture; absent: the teacher's with every resizable layer narrowed by `width`. */
     student: ModelSpecSchema.optional(),
-    width: z.number().gt(0, 'expected a width factor in (0, 1]').max(1, 'expected a width factor in (0, 1]').optional(),
+    width: z
+      .number()
+      .gt(0, 'expected a width factor in (0, 1]')
+      .max(1, 'expected a width factor in (0, 1]')
+      .optional(),
     /** A run id/prefix or a model folder/model.json; default: the source run's model. */
     teacher: z.string().min(1).optional(),
     temperature: z.number().positive('expected a temperature > 0').default(4),
@@ -71,7 +75,11 @@ export const DistillPlanSchema = z
   })
   .superRefine((d, ctx) => {
     if (d.student && d.width !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['width'], message: 'give either a student spec or a width, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['width'],
+        message: 'give either a student spec or a width, not both',
+      });
     }
   });
 
@@ -106,7 +114,11 @@ export const CandidatePlanSchema = z
   })
   .superRefine((p, ctx) => {
     if (!p.distill && !p.structured && !p.prune && !p.quantize) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'expected at least one of distill, structured, prune, quantize' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'expected at least one of distill, structured, prune, quantize',
+      });
     }
     if (p.quantize?.dtype === 'int8' && p.quantize.qatEpochs === 0) {
       ctx.addIssue({
@@ -130,7 +142,8 @@ export function planKey(p: CandidatePlan): string {
   const parts: string[] = [];
   if (p.distill) parts.push(p.distill.student ? 'distill' : `distill-w${p.distill.width ?? 0.5}`);
   if (p.structured) parts.push(`structured-${p.structured.ratio}`);
-  if (p.prune) parts.push(`prune-${p.prune.mByN ? `${p.prune.mByN.m}of${p.prune.mByN.n}` : p.prune.sparsity}`);
+  if (p.prune)
+    parts.push(`prune-${p.prune.mByN ? `${p.prune.mByN.m}of${p.prune.mByN.n}` : p.prune.sparsity}`);
   if (p.quantize) parts.push(p.quantize.qatEpochs > 0 ? `qat-${p.quantize.dtype}` : p.quantize.dtype);
   return parts.join('+');
 }

@@ -26,6 +26,7 @@ export interface SearchSettings {
   log: (line: string) => void;
   progress?: boolean;
   signal?: AbortSignal;
+  latencyRounds?: number;
 }
 
 export interface SearchRow extends CandidateResult {
@@ -106,8 +107,12 @@ async function findResumable(source: Source, params: Record<string, JsonValue>):
   const runs = await source.store.listRuns({ kind: SEARCH_KIND });
   const same = (r: RunRecord): boolean =>
     r.parentRunId === source.run.id &&
-    ['objective', 'tolerance', 'tolerance_mode'].every((k) => JSON.stringify(r.params[k]) === JSON.stringify(params[k]));
-  const resumed = new Set(runs.map((r) => r.tags['resumed_from']).filter((id): id is string => id !== undefined));
+    ['objective', 'tolerance', 'tolerance_mode'].every(
+      (k) => JSON.stringify(r.params[k]) === JSON.stringify(params[k]),
+    );
+  const resumed = new Set(
+    runs.map((r) => r.tags['resumed_from']).filter((id): id is string => id !== undefined),
+  );
   const candidate = runs.find((r) => same(r) && r.status !== 'finished' && !resumed.has(r.id));
   if (!candidate) {
     throw new ModelautoError(
@@ -130,7 +135,11 @@ export async function searchCandidates(source: Source, s: SearchSettings): Promi
     const plan = parseCandidatePlan(entry.plan, `space[${i}]`);
     return { entry, plan, key: planKey(plan) };
   });
-  const params = searchParams(source, s, plans.map((p) => p.key));
+  const params = searchParams(
+    source,
+    s,
+    plans.map((p) => p.key),
+  );
   const previous = s.resume ? await findResumable(source, params) : undefined;
   const rootId = previous ? (previous.tags['search_root'] ?? previous.id) : undefined;
 
@@ -145,7 +154,9 @@ export async function searchCandidates(source: Source, s: SearchSettings): Promi
   const root = rootId ?? run.id;
   if (!rootId) await store.setTags(run.id, { search_root: root });
   if (previous?.status === 'running') {
-    await store.finishRun(previous.id, 'interrupted', `abandoned; resumed by ${run.id}`).catch(() => undefined);
+    await store
+      .finishRun(previous.id, 'interrupted', `abandoned; resumed by ${run.id}`)
+      .catch(() => undefined);
   }
 
   const done = new Map<string, CandidateResult>();
@@ -158,12 +169,17 @@ export async function searchCandidates(source: Source, s: SearchSettings): Promi
         resumedKeys.add(key);
       }
     }
-    s.log(`resuming search ${root.slice(0, 8)}: ${done.size} candidate(s) already finished (${[...done.keys()].join(', ') || 'none'})`);
+    s.log(
+      `resuming search ${root.slice(0, 8)}: ${done.size} candidate(s) already finished (${[...done.keys()].join(', ') || 'none'})`,
+    );
   }
 
   const floor = accuracyFloor(source.validationScore, s.tolerance, s.toleranceMode);
   const started = performance.now();
-  const spentBefore = [...done.values()].reduce((t, r) => t + (Number.isFinite(r.seconds) ? r.seconds : 0), 0);
+  const spentBefore = [...done.values()].reduce(
+    (t, r) => t + (Number.isFinite(r.seconds) ? r.seconds : 0),
+    0,
+  );
   const minutesUsed = (): number => (spentBefore + (performance.now() - started) / 1000) / 60;
   const budgetLeft = (): boolean =>
     s.budget.kind === 'trials' ? done.size < s.budget.trials : minutesUsed() < s.budget.minutes;
@@ -175,7 +191,8 @@ export async function searchCandidates(source: Source, s: SearchSettings): Promi
   const failedLevel = new Map<string, number>();
   for (const p of plans) {
     const r = done.get(p.key);
-    if (r && r.validation < floor) failedLevel.set(p.entry.family, Math.min(failedLevel.get(p.entry.family) ?? Infinity, p.entry.level));
+    if (r && r.validation < floor)
+      failedLevel.set(p.entry.family, Math.min(failedLevel.get(p.entry.family) ?? Infinity, p.entry.level));
   }
   const skipped: { key: string; reason: string }[] = [];
   let stopReason: SearchResult['stopReason'] = 'space exhausted';
@@ -192,7 +209,10 @@ export async function searchCandidates(source: Source, s: SearchSettings): Promi
       }
       const failedAt = failedLevel.get(p.entry.family);
       if (failedAt !== undefined && p.entry.level >= failedAt) {
-        skipped.push({ key: p.key, reason: `a milder ${p.entry.family} candidate (level ${failedAt}) missed the tolerance` });
+        skipped.push({
+          key: p.key,
+          reason: `a milder ${p.entry.family} candidate (level ${failedAt}) missed the tolerance`,
+        });
         s.log(`skip ${p.key}: a milder ${p.entry.family} candidate missed the tolerance`);
         continue;
       }
@@ -221,6 +241,7 @@ export async function searchCandidates(source: Source, s: SearchSettings): Promi
           ...(s.progress ? { progress: true } : {}),
           signal,
           tags: { search_run: run.id, search_root: root },
+          ...(s.latencyRounds ? { latencyRounds: s.latencyRounds } : {}),
         });
         if (r.status === 'interrupted') {
           stopReason = s.signal?.aborted ? 'interrupted' : 'budget';
@@ -228,7 +249,10 @@ export async function searchCandidates(source: Source, s: SearchSettings): Promi
         }
         done.set(p.key, r);
         if (r.validation < floor) {
-          failedLevel.set(p.entry.family, Math.min(failedLevel.get(p.entry.family) ?? Infinity, p.entry.level));
+          failedLevel.set(
+            p.entry.family,
+            Math.min(failedLevel.get(p.entry.family) ?? Infinity, p.entry.level),
+          );
         }
       } finally {
         if (timeout) clearTimeout(timeout);
@@ -237,7 +261,11 @@ export async function searchCandidates(source: Source, s: SearchSettings): Promi
     if (stopReason === 'space exhausted' && !budgetLeft()) stopReason = 'budget';
 
     const results = plans.map((p) => done.get(p.key)).filter((r): r is CandidateResult => r !== undefined);
-    const points: ParetoPoint[] = results.map((r) => ({ key: r.key, accuracy: r.validation, cost: costOf(r, s.objective) }));
+    const points: ParetoPoint[] = results.map((r) => ({
+      key: r.key,
+      accuracy: r.validation,
+      cost: costOf(r, s.objective),
+    }));
     const front = paretoFront(points);
     const best = bestWithin(points, floor);
     const rows: SearchRow[] = results.map((r) => ({
@@ -265,10 +293,15 @@ export async function searchCandidates(source: Source, s: SearchSettings): Promi
     ]);
     await store.setTags(run.id, {
       stop_reason: stopReason,
-      ...(bestRow ? { best_candidate: bestRow.key, best_run: bestRow.runId } : { best_candidate: 'none within tolerance' }),
+      ...(bestRow
+        ? { best_candidate: bestRow.key, best_run: bestRow.runId }
+        : { best_candidate: 'none within tolerance' }),
     });
     const stripped = rows.map(({ report: _r, testEvaluation: _e, ...rest }) => rest);
-    await store.logArtifact(run.id, { name: 'pareto.json', data: JSON.stringify({ floor, rows: stripped }, null, 2) + '\n' });
+    await store.logArtifact(run.id, {
+      name: 'pareto.json',
+      data: JSON.stringify({ floor, rows: stripped }, null, 2) + '\n',
+    });
     const finished =
       stopReason === 'interrupted'
         ? await store.finishRun(run.id, 'interrupted', 'interrupted by the user; continue with --resume')

@@ -60,7 +60,9 @@ export async function scoreModel(model: tf.LayersModel, data: TensorData, ds: Da
   for (let i = 0; i < ds.n; i++) {
     let best = 0;
     if (k === 1) best = (values[i] as number) >= 0.5 ? 1 : 0;
-    else for (let j = 1; j < k; j++) if ((values[i * k + j] as number) > (values[i * k + best] as number)) best = j;
+    else
+      for (let j = 1; j < k; j++)
+        if ((values[i * k + j] as number) > (values[i * k + best] as number)) best = j;
     if (best === t.y[i]) correct++;
   }
   return correct / Math.max(1, ds.n);
@@ -75,7 +77,11 @@ export function scoreName(ds: Dataset): string {
  * Loads a trained run's model and re-creates its splits from the recorded seed, refusing when the data
  * changed since training (fingerprint), like `modelauto evaluate`.
  */
-export async function loadSource(store: TrackingStore, runRef: string, options: SourceOptions = {}): Promise<Source> {
+export async function loadSource(
+  store: TrackingStore,
+  runRef: string,
+  options: SourceOptions = {},
+): Promise<Source> {
   const log = options.log ?? (() => undefined);
   const runId = await store.resolveRunId(runRef);
   const run = await store.getRun(runId);
@@ -84,9 +90,10 @@ export async function loadSource(store: TrackingStore, runRef: string, options: 
   const loss: LossName =
     typeof lossParam === 'string' && (LOSSES as readonly string[]).includes(lossParam)
       ? (lossParam as LossName)
-      : bundle.spec.train.loss ?? 'categoricalCrossentropy';
+      : (bundle.spec.train.loss ?? 'categoricalCrossentropy');
   const specDir = typeof run.params['specDir'] === 'string' ? run.params['specDir'] : process.cwd();
-  const dataSpec = options.limit !== undefined ? { ...bundle.spec.data, limit: options.limit } : bundle.spec.data;
+  const dataSpec =
+    options.limit !== undefined ? { ...bundle.spec.data, limit: options.limit } : bundle.spec.data;
   const full = await loadDataset(dataSpec, { baseDir: specDir });
   if (run.dataFingerprint && fingerprintDataset(full) !== run.dataFingerprint) {
     throw new ModelautoError(
@@ -144,7 +151,10 @@ export async function evaluateOnTest(source: Source, model: tf.LayersModel): Pro
 /** One-hot labels of a classification split (what distillation trains against). */
 export function oneHot(data: TensorData, ds: Dataset): TensorData {
   if (ds.target.kind !== 'classification') {
-    throw new ModelautoError('INVALID_ARGUMENT', 'distillation needs a classification run (soft targets are class probabilities)');
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      'distillation needs a classification run (soft targets are class probabilities)',
+    );
   }
   const k = ds.target.classes.length;
   const y = new Float32Array(ds.n * k);

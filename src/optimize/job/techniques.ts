@@ -33,7 +33,10 @@ export async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel>
   return loadModelFiles(encodeModelFiles(await captureModel(model)), 'model copy');
 }
 
-async function loadTeacher(source: Source, ref: string | undefined): Promise<{ model: tf.LayersModel; owned: boolean; name: string }> {
+async function loadTeacher(
+  source: Source,
+  ref: string | undefined,
+): Promise<{ model: tf.LayersModel; owned: boolean; name: string }> {
   if (!ref) return { model: source.bundle.model, owned: false, name: `run ${source.run.id}` };
   if (existsSync(ref)) {
     const dir = statSync(ref).isDirectory() ? ref : dirname(ref);
@@ -61,7 +64,12 @@ function pruningOptions(plan: NonNullable<CandidatePlan['prune']>, totalSteps: n
             power: plan.power,
             frequency: plan.frequency,
           }
-        : { type: 'constantSparsity', targetSparsity: plan.sparsity, beginStep: plan.beginStep, frequency: plan.frequency },
+        : {
+            type: 'constantSparsity',
+            targetSparsity: plan.sparsity,
+            beginStep: plan.beginStep,
+            frequency: plan.frequency,
+          },
     scope: plan.scope,
     skip: plan.skip,
     ...(plan.mByN ? { mByN: plan.mByN } : {}),
@@ -104,11 +112,16 @@ export async function prepareCandidate(source: Source, plan: CandidatePlan): Pro
         ? buildModel(plan.distill.student, { inputShape: source.bundle.preprocessor.inputShape })
         : await narrowedStudent(teacher.model, plan.distill.width ?? 0.5, plan.distill.seed);
       checkDistillable(teacher.model, student);
-      if (!classification) throw new ModelautoError('INVALID_ARGUMENT', 'distill: needs a classification run');
+      if (!classification)
+        throw new ModelautoError('INVALID_ARGUMENT', 'distill: needs a classification run');
     }
     const shape = student ?? source.bundle.model;
     if (plan.structured) {
-      checkLayerNames(shape, [...plan.structured.skip, ...Object.keys(plan.structured.layers)], 'structured.layers/skip');
+      checkLayerNames(
+        shape,
+        [...plan.structured.skip, ...Object.keys(plan.structured.layers)],
+        'structured.layers/skip',
+      );
       const blocked = new Map(structuredCandidates(shape).map((c) => [c.layer, c.blocked]));
       for (const name of Object.keys(plan.structured.layers)) {
         if (!blocked.has(name) || blocked.get(name)) {
@@ -138,7 +151,10 @@ export async function prepareCandidate(source: Source, plan: CandidatePlan): Pro
   const spec: CandidateSpec = {
     key,
     techniques: techniquesOf(plan),
-    params: { plan: JSON.parse(JSON.stringify(plan)) as JsonValue, ...(teacher ? { teacher: teacher.name } : {}) },
+    params: {
+      plan: JSON.parse(JSON.stringify(plan)) as JsonValue,
+      ...(teacher ? { teacher: teacher.name } : {}),
+    },
   };
 
   const build = async (ctx: BuildContext): Promise<CandidateOutput> => {
@@ -159,6 +175,7 @@ export async function prepareCandidate(source: Source, plan: CandidatePlan): Pro
         optimizer,
         loss: source.loss,
         metrics: classification ? ['accuracy'] : ['mae'],
+        ...(train.lrSchedule ? { lrSchedule: train.lrSchedule } : {}),
         validation: source.validation,
         callbacks: [...first, ...ctx.callbacks()],
         ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -167,7 +184,9 @@ export async function prepareCandidate(source: Source, plan: CandidatePlan): Pro
     let model: tf.LayersModel;
     if (plan.distill && teacher && student) {
       const d = plan.distill;
-      ctx.log(`distilling from ${teacher.name} (T ${d.temperature}, alpha ${d.alpha}): student ${student.countParams()} parameters`);
+      ctx.log(
+        `distilling from ${teacher.name} (T ${d.temperature}, alpha ${d.alpha}): student ${student.countParams()} parameters`,
+      );
       const r = await distill(teacher.model, student, oneHot(source.train, source.splits.train), {
         epochs: d.epochs ?? train.epochs,
         batchSize: train.batchSize,
@@ -175,6 +194,7 @@ export async function prepareCandidate(source: Source, plan: CandidatePlan): Pro
         temperature: d.temperature,
         alpha: d.alpha,
         seed: train.seed,
+        ...(train.lrSchedule ? { lrSchedule: train.lrSchedule } : {}),
         validation: oneHot(source.validation, source.splits.validation),
         callbacks: ctx.callbacks(),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -188,20 +208,30 @@ export async function prepareCandidate(source: Source, plan: CandidatePlan): Pro
 
     if (plan.structured) {
       const s = plan.structured;
-      const r = await structuredPrune(model, { ratio: s.ratio, layers: s.layers, skip: s.skip, criterion: s.criterion }, source.train);
+      const r = await structuredPrune(
+        model,
+        { ratio: s.ratio, layers: s.layers, skip: s.skip, criterion: s.criterion },
+        source.train,
+      );
       model.dispose();
       model = r.model;
-      ctx.log(`structured: ${r.layers.map((l) => `${l.layer} ${l.before}→${l.after}`).join(', ')}; parameters ${r.paramsBefore} → ${r.paramsAfter}`);
+      ctx.log(
+        `structured: ${r.layers.map((l) => `${l.layer} ${l.before}→${l.after}`).join(', ')}; parameters ${r.paramsBefore} → ${r.paramsAfter}`,
+      );
       r.layers.forEach((l) => (metrics[`units_${l.layer}`] = l.after));
-      if (s.epochs > 0 && interrupted(await fineTune(model, s.epochs, []))) return { model, history, interrupted: true };
+      if (s.epochs > 0 && interrupted(await fineTune(model, s.epochs, [])))
+        return { model, history, interrupted: true };
     }
 
     if (plan.prune) {
       const p = plan.prune;
       const pruning = new PruningCallback(model, pruningOptions(p, steps(p.epochs)));
       if (p.epochs > 0) {
-        ctx.log(`pruning to ${p.sparsity}${p.initialSparsity !== undefined ? ` from ${p.initialSparsity} (PolynomialDecay)` : ''} over ${p.epochs} epoch(s)`);
-        if (interrupted(await fineTune(model, p.epochs, [pruning]))) return { model, history, interrupted: true };
+        ctx.log(
+          `pruning to ${p.sparsity}${p.initialSparsity !== undefined ? ` from ${p.initialSparsity} (PolynomialDecay)` : ''} over ${p.epochs} epoch(s)`,
+        );
+        if (interrupted(await fineTune(model, p.epochs, [pruning])))
+          return { model, history, interrupted: true };
       } else {
         pruning.updateMasks(p.beginStep);
       }
@@ -225,22 +255,30 @@ export async function prepareCandidate(source: Source, plan: CandidatePlan): Pro
             trained.dispose();
             model.dispose();
             model = stripped.model;
-            artifacts.push({ name: 'qat-ranges.json', data: JSON.stringify(stripped.ranges, null, 2) + '\n' });
+            artifacts.push({
+              name: 'qat-ranges.json',
+              data: JSON.stringify(stripped.ranges, null, 2) + '\n',
+            });
           }
           if (interrupted(r)) return { model, history, interrupted: true };
         }
       }
       if (q.dtype === 'int8') return { model, history, metrics, notes, artifacts, ...modelSpec };
       const captured = await captureModel(model);
-      const chosen = await chooseQuantization(captured, (m) => scoreModel(m, source.validation, source.splits.validation), {
-        dtype: q.dtype,
-        maxDrop: q.maxDrop,
-        fixed: q.layers,
-        baseline: await scoreModel(model, source.validation, source.splits.validation),
-        log: ctx.log,
-      });
+      const chosen = await chooseQuantization(
+        captured,
+        (m) => scoreModel(m, source.validation, source.splits.validation),
+        {
+          dtype: q.dtype,
+          maxDrop: q.maxDrop,
+          fixed: q.layers,
+          baseline: await scoreModel(model, source.validation, source.splits.validation),
+          log: ctx.log,
+        },
+      );
       const kept = chosen.layers.filter((l) => l.dtype !== q.dtype).map((l) => `${l.layer}: ${l.dtype}`);
-      if (kept.length > 0) notes.push(`kept at higher precision by the sensitivity check: ${kept.join(', ')}`);
+      if (kept.length > 0)
+        notes.push(`kept at higher precision by the sensitivity check: ${kept.join(', ')}`);
       metrics['quantization_drop'] = chosen.drop;
       return {
         model,
@@ -250,7 +288,10 @@ export async function prepareCandidate(source: Source, plan: CandidatePlan): Pro
         notes,
         artifacts: [
           ...artifacts,
-          { name: 'quantization.json', data: JSON.stringify({ plan: chosen.plan, layers: chosen.layers }, null, 2) + '\n' },
+          {
+            name: 'quantization.json',
+            data: JSON.stringify({ plan: chosen.plan, layers: chosen.layers }, null, 2) + '\n',
+          },
         ],
         ...modelSpec,
       };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { f32, sizeOf } from '../cpu-data.js';
-import { ACTIVATIONS, numAttr, outF32, outI32, type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
+import { ACTIVATIONS, numAttr, outF32, type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
 
 type Shape4 = [number, number, number, number];
 type Pair = number | [number, number];
@@ -214,13 +214,6 @@ function poolInfo(attrs: tf.NamedAttrMap, xShape: Shape4, withRounding: boolean)
   return info(() => tf.backend_util.computePool2DInfo(xShape, filterSize, strides, 1, p, r));
 }
 
-/**
- * Winners of max-pooling windows recorded during a training forward pass, keyed by the output's
- * values (tfjs hands the same array back to MaxPoolGrad). The gradient then scatters dy without
- * searching every window again; an entry is used only for the same input array and geometry.
- */
-const poolWinners = new WeakMap<Float32Array, { x: Float32Array; geom: string; indices: Int32Array }>();
-
 function pool(kind: 0 | 1) {
   return ({ inputs, attrs, backend, addon }: NativeCall): NativeResult => {
     const x = inputs['x'];
@@ -232,17 +225,7 @@ function pool(kind: 0 | 1) {
     // tfjs returns the input itself for a 1x1 window that keeps the shape (NaN included)
     if (c.filterHeight === 1 && c.filterWidth === 1 && c.outShape.every((d, i) => d === xs[i])) return '1x1 identity pool';
     const out = outF32(sizeOf(c.outShape));
-    if (out.length > 0) {
-      const geom = geometry(c);
-      // Only while gradients are being recorded can a MaxPoolGrad follow.
-      if (kind === 0 && tf.engine().state.gradientDepth > 0 && (globalThis as { NOIDX?: boolean }).NOIDX !== true) {
-        const indices = outI32(out.length);
-        addon.pool(kind, xv, out, geom, indices);
-        poolWinners.set(out, { x: xv, geom: geom.join(','), indices });
-      } else {
-        addon.pool(kind, xv, out, geom);
-      }
-    }
+    if (out.length > 0) addon.pool(kind, xv, out, geometry(c));
     return backend.makeTensorInfo(c.outShape.slice(), 'float32', out);
   };
 }
@@ -257,13 +240,7 @@ const maxPoolGrad = ({ inputs, attrs, backend, addon }: NativeCall): NativeResul
   if (typeof c === 'string') return c;
   if (c.outShape.some((d, i) => d !== dy.shape[i])) return 'dy does not match the geometry';
   const out = outF32(xv.length);
-  if (out.length > 0) {
-    const geom = geometry(c);
-    const yv = f32(backend, inputs['output']);
-    const winners = yv ? poolWinners.get(yv) : undefined;
-    if (winners && winners.x === xv && winners.geom === geom.join(',')) addon.maxPoolGradIndices(winners.indices, dv, out, geom);
-    else addon.maxPoolGrad(xv, dv, out, geom);
-  }
+  if (out.length > 0) addon.maxPoolGrad(xv, dv, out, geometry(c));
   return backend.makeTensorInfo(xs.slice(), 'float32', out);
 };
 

@@ -1,0 +1,101 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { PRECISIONS, RUNTIME_CHOICES } from '../../serve/loader.js';
+import { startServer, type RunningServer, type StartServerOptions } from '../../serve/server.js';
+import { globals, oneOf, output, positiveInt } from '../context.js';
+
+function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+      throw new InvalidArgumentError(`${name}: expected an integer >= 0, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+function milliseconds(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+      throw new InvalidArgumentError(`${name}: expected a number of milliseconds >= 0, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+function modelList(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0) throw new InvalidArgumentError(`--models: expected model names separated by commas, got "${value}"`);
+  return names;
+}
+
+/** Resolves once SIGINT or SIGTERM arrives (a second signal quits at once). */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      process.once('SIGINT', () => process.exit(130));
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'serve registered models over TF Serving REST (/v1) and the Open Inference Protocol v2 (/v2), following their aliases',
+    )
+    .option('--port <n>', 'TCP port (0: any free port)', nonNegativeInt('--port'), 8501)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--models <names>', 'comma-separated models to serve (default: every registered model)', modelList)
+    .option('--max-batch <n>', 'most rows per inference run', positiveInt('--max-batch'), 64)
+    .option('--max-delay-ms <ms>', 'longest wait for a batch to fill', milliseconds('--max-delay-ms'), 2)
+    .option('--queue <n>', 'most rows waiting per version; beyond: 503 with Retry-After', positiveInt('--queue'), 1024)
+    .option('--max-request-rows <n>', 'most rows in one request (default: --queue)', positiveInt('--max-request-rows'))
+    .option('--request-timeout-ms <ms>', 'per-request deadline (504 after it)', positiveInt('--request-timeout-ms'), 10_000)
+    .option('--body-limit <bytes>', 'largest request body', positiveInt('--body-limit'), 16 * 1024 * 1024)
+    .option('--threads <n>', 'onnxruntime intra-op threads per model version (0: onnxruntime decides)', nonNegativeInt('--threads'), 1)
+    .option('--runtime <name>', `inference runtime: ${RUNTIME_CHOICES.join(', ')} (auto: ONNX when exported, else tfjs)`, oneOf('--runtime', RUNTIME_CHOICES), 'auto')
+    .option('--precision <p>', `ONNX model to serve: ${PRECISIONS.join(', ')}`, oneOf('--precision', PRECISIONS), 'float')
+    .option('--poll-ms <ms>', 'how often to read the registry for alias moves (0: never)', nonNegativeInt('--poll-ms'), 1000)
+    .option('--shadow-log <file>', 'append shadow-mode records to this JSON Lines file')
+    .addHelpText(
+      'after',
+      '\nThe admin API (/admin/models/...: load, unload, alias moves, canary) is on when MODELAUTO_ADMIN_TOKEN is set;\n' +
+        'send it as "Authorization: Bearer <token>". Ctrl-C or SIGTERM: finish the requests in flight, then stop.',
+    )
+    .action(async (opts, cmd: Command) => {
+      const g = globals(cmd);
+      const options: StartServerOptions = {
+        ...(g.store ? { store: g.store } : {}),
+        host: opts.host,
+        port: opts.port,
+        ...(opts.models ? { models: opts.models } : {}),
+        maxBatch: opts.maxBatch,
+        maxDelayMs: opts.maxDelayMs,
+        queue: opts.queue,
+        ...(opts.maxRequestRows ? { maxRequestRows: opts.maxRequestRows } : {}),
+        requestTimeoutMs: opts.requestTimeoutMs,
+        bodyLimit: opts.bodyLimit,
+        threads: opts.threads,
+        runtime: opts.runtime,
+        precision: opts.precision,
+        pollIntervalMs: opts.pollMs,
+        ...(opts.shadowLog ? { shadowLog: opts.shadowLog } : {}),
+        log: (line) => process.stderr.write(`${line}\n`),
+      };
+      const stop = untilSignal();
+      const server: RunningServer = await startServer(options);
+      output(cmd, { url: server.url, models: server.manager.modelNames }, () => `listening on ${server.url}`);
+      const signal = await stop;
+      process.stderr.write(`${signal}: `);
+      await server.close();
+    });
+}

@@ -1,0 +1,123 @@
+/**
+ * What the route handlers share, and the one inference path both protocols take: route to a version,
+ * decode against its signature, check the batch, run it through the batcher within the request's
+ * deadline, answer, then (shadow mode) let the challenger answer a copy for the record.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ModelautoError } from '../../core/errors.js';
+import { BatchTicket } from '../batcher.js';
+import type { DecodedRequest } from '../decode-tf.js';
+import type { ModelManager, Routed } from '../manager.js';
+import type { ServedOutputs, ServedVersion } from '../served-version.js';
+import type { ShadowRecorder } from '../shadow.js';
+import type { ServedSignature } from '../signature.js';
+import { HttpError } from './errors.js';
+import type { ModelTarget } from './paths.js';
+
+export interface ServerContext {
+  manager: ModelManager;
+  shadow: ShadowRecorder;
+  /** Most rows one request may carry. */
+  maxRequestRows: number;
+  requestTimeoutMs: number;
+  bodyLimit: number;
+  adminToken: string | undefined;
+  log: (line: string) => void;
+}
+
+/** The header that tells which version answered (both protocols; OIP also has model_version). */
+export const VERSION_HEADER = 'x-model-version';
+
+export function bodyOf(request: FastifyRequest): unknown {
+  if (request.body === undefined || request.body === null) {
+    throw new ModelautoError('INVALID_ARGUMENT', 'malformed JSON: the request body is empty; expected a JSON object');
+  }
+  return request.body;
+}
+
+export async function runInference(
+  ctx: ServerContext,
+  reply: FastifyReply,
+  target: ModelTarget,
+  decode: (sig: ServedSignature) => DecodedRequest,
+  respond: (out: ServedOutputs, version: ServedVersion) => string,
+): Promise<void> {
+  const routed = ctx.manager.route(target.model, {
+    ...(target.version !== undefined ? { version: target.version } : {}),
+    ...(target.label !== undefined ? { label: target.label } : {}),
+  });
+  const version = routed.version;
+  let body: string;
+  const started = performance.now();
+  let out: ServedOutputs;
+  try {
+    const req = decode(version.signature);
+    if (req.rows > ctx.maxRequestRows) {
+      throw new ModelautoError(
+        'INVALID_ARGUMENT',
+        `the batch has ${req.rows} rows; the server takes at most ${ctx.maxRequestRows} per request: split it`,
+      );
+    }
+    out = await withDeadline(ctx, version, (ticket) => version.infer(req.inputs, req.rows, req.rowName, ticket));
+    body = respond(out, version);
+  } finally {
+    version.release();
+  }
+  const ms = performance.now() - started;
+  reply.header(VERSION_HEADER, String(version.version)).header('content-type', 'application/json').send(body);
+  const shadow = ctx.manager.shadowFor(target.model, routed);
+  if (shadow) void runShadow(ctx, shadow, routed, decode, out, ms);
+}
+
+async function withDeadline(
+  ctx: ServerContext,
+  version: ServedVersion,
+  run: (ticket: BatchTicket) => Promise<ServedOutputs>,
+): Promise<ServedOutputs> {
+  const ticket = new BatchTicket();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const e = new HttpError(
+        504,
+        'UNAVAILABLE',
+        `the request did not finish within ${ctx.requestTimeoutMs} ms (--request-timeout-ms); the server is overloaded or the batch too large`,
+      );
+      version.batcher.cancel(ticket, e);
+      reject(e);
+    }, ctx.requestTimeoutMs);
+  });
+  try {
+    return await Promise.race([run(ticket), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runShadow(
+  ctx: ServerContext,
+  shadow: ServedVersion,
+  primary: Routed,
+  decode: (sig: ServedSignature) => DecodedRequest,
+  primaryOut: ServedOutputs,
+  primaryMs: number,
+): Promise<void> {
+  const started = performance.now();
+  const base = {
+    model: shadow.model,
+    primaryVersion: primary.version.version,
+    shadowVersion: shadow.version,
+    primary: primaryOut,
+    primaryMs,
+    classification: shadow.signature.task === 'classification',
+  };
+  try {
+    const req = decode(shadow.signature);
+    const out = await withDeadline(ctx, shadow, (ticket) => shadow.infer(req.inputs, req.rows, req.rowName, ticket));
+    ctx.shadow.record({ ...base, shadow: out, shadowMs: performance.now() - started, error: null });
+  } catch (e) {
+    ctx.shadow.record({ ...base, shadow: null, shadowMs: null, error: e instanceof Error ? e.message : String(e) });
+  } finally {
+    shadow.release();
+  }
+}

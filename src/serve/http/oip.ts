@@ -1,0 +1,109 @@
+/**
+ * Open Inference Protocol v2 over REST (kserve open-inference-protocol inference_rest.md): server
+ * live/ready/metadata, model metadata and ready, and infer with the id echoed.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ModelautoError } from '../../core/errors.js';
+import { VERSION } from '../../version.js';
+import { decodeInfer, parseInferBody, type OipInferBody } from '../decode-oip.js';
+import { bad } from '../decode-values.js';
+import { oipInferResponse } from '../encode.js';
+import type { ServedVersion } from '../served-version.js';
+import { inputShape, outputShape } from '../signature.js';
+import { bodyOf, runInference, type ServerContext } from './context.js';
+import { HttpError } from './errors.js';
+import { parseOipPath, type ModelTarget } from './paths.js';
+
+/** Triton's classification extension: `"parameters": {"classification": N}` on a requested output. */
+export const OIP_EXTENSIONS = ['classification'];
+
+const PLATFORMS: Record<ServedVersion['loaded']['runtime']['kind'], string> = {
+  onnxruntime: 'onnx_onnxv1',
+  tfjs: 'tensorflowjs_layersmodel',
+};
+
+export function registerOip(app: FastifyInstance, ctx: ServerContext): void {
+  const json = (value: unknown) => JSON.stringify(value);
+
+  app.get('/v2', async (_request, reply) =>
+    reply.header('content-type', 'application/json').send(json({ name: 'modelauto', version: VERSION, extensions: OIP_EXTENSIONS })),
+  );
+
+  app.get('/v2/health/live', async (_request, reply) => reply.header('content-type', 'application/json').send(json({ live: true })));
+
+  app.get('/v2/health/ready', async (_request, reply) => {
+    const waiting = ctx.manager.notReady();
+    if (waiting.length > 0) {
+      throw new ModelautoError('UNAVAILABLE', `not ready: no version answers for ${waiting.join(', ')}`);
+    }
+    return reply.header('content-type', 'application/json').send(json({ ready: true }));
+  });
+
+  app.get('/v2/models/*', async (request, reply) => {
+    const { target, action } = parseOipPath(request.url);
+    if (action === 'infer') throw new HttpError(405, 'USAGE', 'infer takes POST', { allow: 'POST' });
+    if (action === 'ready') {
+      const v = addressed(ctx, target);
+      return reply.header('content-type', 'application/json').send(json({ name: target.model, ready: v.state === 'AVAILABLE' }));
+    }
+    return reply.header('content-type', 'application/json').send(json(metadata(ctx, target)));
+  });
+
+  app.post('/v2/models/*', async (request, reply) => {
+    const { target, action } = parseOipPath(request.url);
+    if (action !== 'infer') throw new HttpError(405, 'USAGE', `model ${action} takes GET`, { allow: 'GET' });
+    const body = parseInferBody(bodyOf(request));
+    await runInference(
+      ctx,
+      reply,
+      target,
+      (sig) => {
+        checkOutputs(body, sig.outputs.map((o) => o.name), sig.labels);
+        return decodeInfer(body, sig);
+      },
+      (out, version) =>
+        oipInferResponse(out, {
+          model: target.model,
+          version: version.version,
+          id: body.id,
+          requested: body.outputs,
+          labels: version.signature.labels,
+        }),
+    );
+    return reply;
+  });
+}
+
+function addressed(ctx: ServerContext, target: ModelTarget): ServedVersion {
+  return ctx.manager.peek(target.model, {
+    ...(target.version !== undefined ? { version: target.version } : {}),
+  });
+}
+
+function metadata(ctx: ServerContext, target: ModelTarget): unknown {
+  const v = addressed(ctx, target);
+  const sig = v.signature;
+  return {
+    name: target.model,
+    versions: ctx.manager
+      .versions(target.model)
+      .filter((x) => x.state === 'AVAILABLE')
+      .map((x) => String(x.version)),
+    platform: PLATFORMS[v.loaded.runtime.kind],
+    inputs: sig.inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: inputShape(i) })),
+    outputs: sig.outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: outputShape(o) })),
+  };
+}
+
+function checkOutputs(body: OipInferBody, names: string[], labels: string[] | null): void {
+  if (!body.outputs) return;
+  const seen = new Set<string>();
+  body.outputs.forEach((o, i) => {
+    if (!names.includes(o.name)) throw bad(`outputs[${i}]: unknown output ${JSON.stringify(o.name)}; the model gives: ${names.join(', ')}`);
+    if (seen.has(o.name)) throw bad(`outputs[${i}]: output ${JSON.stringify(o.name)} is requested twice`);
+    seen.add(o.name);
+    if (o.classification !== undefined && !labels) {
+      throw bad(`outputs[${i}].parameters.classification: the model is not a classifier (it has no class labels)`);
+    }
+  });
+}

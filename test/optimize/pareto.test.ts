@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { measureLatency } from '../../src/optimize/latency.js';
+import { accuracyFloor, bestWithin, paretoFront, parseBudget } from '../../src/optimize/pareto.js';
+import { narrowedStudent } from '../../src/optimize/student.js';
+import { mlp } from './helpers.js';
+
+describe('search helpers', () => {
+  it('parses budgets in trials or minutes and refuses anything else', () => {
+    expect(parseBudget('12trials')).toEqual({ kind: 'trials', trials: 12 });
+    expect(parseBudget('1 trial')).toEqual({ kind: 'trials', trials: 1 });
+    expect(parseBudget('30minutes')).toEqual({ kind: 'minutes', minutes: 30 });
+    expect(parseBudget('1.5h')).toEqual({ kind: 'minutes', minutes: 90 });
+    expect(() => parseBudget('0trials')).toThrow(/whole number of trials >= 1/);
+    expect(() => parseBudget('2.5trials')).toThrow(/whole number/);
+    expect(() => parseBudget('soon')).toThrow('--budget: expected <n>trials or <n>minutes (e.g. 10trials, 30minutes), got "soon"');
+  });
+
+  it('tolerance floors: relative (INC default) and absolute', () => {
+    expect(accuracyFloor(0.98, 0.01, 'relative')).toBeCloseTo(0.9702, 10);
+    expect(accuracyFloor(0.98, 0.01, 'absolute')).toBeCloseTo(0.97, 10);
+  });
+
+  it('Pareto front and the cheapest point within the floor', () => {
+    const points = [
+      { key: 'a', accuracy: 0.98, cost: 100 },
+      { key: 'b', accuracy: 0.97, cost: 30 },
+      { key: 'c', accuracy: 0.96, cost: 40 }, // dominated by b
+      { key: 'd', accuracy: 0.9, cost: 10 },
+    ];
+    expect([...paretoFront(points)].sort()).toEqual(['a', 'b', 'd']);
+    expect(bestWithin(points, 0.965)?.key).toBe('b');
+    expect(bestWithin(points, 0.99)).toBeUndefined();
+  });
+});
+
+describe('narrowed student and latency', () => {
+  it('narrows every hidden layer, keeps the output, and initialises reproducibly', async () => {
+    const teacher = mlp(8, 32, 16);
+    const a = await narrowedStudent(teacher, 0.5, 3);
+    const b = await narrowedStudent(teacher, 0.5, 3);
+    expect(a.layers.map((l) => (l.outputShape as number[])[1])).toEqual([16, 8, 3]);
+    expect(Array.from(a.getWeights()[0]!.dataSync())).toEqual(Array.from(b.getWeights()[0]!.dataSync()));
+    await expect(narrowedStudent(teacher, 0)).rejects.toThrow(/width: expected a factor in \(0, 1\]/);
+  });
+
+  it('measures models side by side at each batch size', () => {
+    const wide = mlp(64, 256, 256);
+    const narrow = mlp(64, 16, 16);
+    const [w, n] = measureLatency([wide, narrow], [64], { batchSizes: [1, 64], rounds: 3, minBlockMs: 2 });
+    expect(w!.map((l) => l.batchSize)).toEqual([1, 64]);
+    for (const l of [...w!, ...n!]) expect(l.ms).toBeGreaterThan(0);
+    // 256x256 vs 16x16 hidden layers: a large gap survives any noise.
+    expect(w![1]!.ms).toBeGreaterThan(n![1]!.ms);
+  });
+});

@@ -58,7 +58,7 @@
         {
           "target_name": "modelauto_avx512",
           "type": "static_library",
-          "sources": ["src/ukernel_avx512.cc"],
+          "sources": ["src/ukernel_avx512.cc", "src/optim_avx512.cc"],
           "cflags": ["-mavx512f", "-mfma"],
           "xcode_settings": {"OTHER_CFLAGS": ["<@(ma_common_cflags)", "-mavx512f", "-mfma"]}
         }

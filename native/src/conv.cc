@@ -513,11 +513,13 @@ void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx
             for (idx iw = w0; iw < w1; ++iw) {
               const float* __restrict xs = xb + (ih * g.in_w + iw) * C;
               const int32_t here = static_cast<int32_t>(ih * g.in_w + iw);
+              // Branch-free (a mask, not a conditional move the compiler may turn into a jump):
+              // on ReLU outputs the comparisons are coin flips.
               for (idx c = 0; c < C; ++c) {
-                const float v = xs[c];
-                const bool gt = v > best[c];
-                best[c] = gt ? v : best[c];
-                pos[c] = gt ? here : pos[c];
+                const float v = xs[c], bv = best[c];
+                const int32_t m = -static_cast<int32_t>(v > bv);
+                best[c] = v > bv ? v : bv;
+                pos[c] = (pos[c] & ~m) | (here & m);
               }
             }
           const float* __restrict d = dy + ((b * g.out_h + oh) * g.out_w + ow) * C;

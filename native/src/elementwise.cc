@@ -13,17 +13,20 @@ namespace {
 constexpr idx kParallelMin = 1 << 16;  // below this, waking threads costs more than it saves
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// Splits [0, n) over the pool; fn(begin, end).
+// Splits [0, n) over the pool; fn(begin, end). `cost` is the work of one item in elements:
+// below kParallelMin elements in total, waking threads costs more than it saves.
 template <class F>
-void parallel_range(idx n, idx grain, F&& fn) {
+void parallel_range(idx n, idx cost, F&& fn) {
   ThreadPool& pool = ThreadPool::instance();
   const int threads = pool.threads();
-  if (threads <= 1 || n < std::max<idx>(grain, kParallelMin)) {
+  const idx work = n * std::max<idx>(cost, 1);
+  if (threads <= 1 || n < 2 || work < kParallelMin) {
     fn(0, n);
     return;
   }
-  const int tasks = static_cast<int>(std::min<idx>(4 * threads, ceil_div(n, std::max<idx>(grain, kParallelMin / 4))));
-  const idx chunk = ceil_div(ceil_div(n, tasks), 16) * 16;
+  const int tasks = static_cast<int>(std::min<idx>({4 * static_cast<idx>(threads), ceil_div(work, kParallelMin / 4), n}));
+  const idx align = cost == 1 ? 16 : 1;
+  const idx chunk = ceil_div(ceil_div(n, tasks), align) * align;
   pool.parallel_for(tasks, [&](int t) {
     const idx b = t * chunk, e = std::min(n, b + chunk);
     if (b < e) fn(b, e);
@@ -82,7 +85,16 @@ void run_binary(const Op& op, const float* a, const float* b, T* out, const Broa
       for (idx i = 0; i < n; ++i) po[i] = op(pa[i * sa], pb[i * sb]);
     }
   };
-  parallel_range(g.total(), 4096, [&](idx b0, idx e0) { walk(g, a, b, out, b0, e0, inner); });
+  if (g.rank == 2 && g.shape[1] < 256) {
+    // Short rows (a bias of a few channels broadcast over many pixels): walk whole rows, so the
+    // per-row bookkeeping of walk() is not paid every few elements.
+    const idx cols = g.shape[1];
+    parallel_range(g.shape[0], cols, [&](idx r0, idx r1) {
+      for (idx r = r0; r < r1; ++r) inner(a + r * g.sa[0], g.sa[1], b + r * g.sb[0], g.sb[1], out + r * cols, cols);
+    });
+    return;
+  }
+  parallel_range(g.total(), 1, [&](idx b0, idx e0) { walk(g, a, b, out, b0, e0, inner); });
 }
 
 struct AddOp { float operator()(float a, float b) const { return a + b; } };
@@ -128,7 +140,7 @@ struct GeOp { uint8_t operator()(float a, float b) const { return a >= b; } };
 
 template <class F>
 void map_unary(const float* x, float* out, idx n, F f) {
-  parallel_range(n, 8192, [&](idx b, idx e) {
+  parallel_range(n, 1, [&](idx b, idx e) {
     // A private copy: captured floats reached through a pointer may alias out[], which blocks
     // vectorisation.
     const F g = f;
@@ -136,19 +148,31 @@ void map_unary(const float* x, float* out, idx n, F f) {
   });
 }
 
+// One vectorised pass; the rare arguments outside exp_core's range (overflow, underflow to
+// denormals, NaN) are redone in double precision afterwards, only if there are any.
 void exp_array(const float* x, float* out, idx n) {
-  parallel_range(n, 8192, [&](idx b, idx e) {
-    for (idx i = b; i < e; ++i) out[i] = exp_core(x[i]);
-    for (idx i = b; i < e; ++i)
-      if (!exp_in_range(x[i])) out[i] = static_cast<float>(std::exp(static_cast<double>(x[i])));
+  parallel_range(n, 1, [&](idx b, idx e) {
+    int outside = 0;
+    for (idx i = b; i < e; ++i) {
+      out[i] = exp_core(x[i]);
+      outside |= !exp_in_range(x[i]);
+    }
+    if (outside)
+      for (idx i = b; i < e; ++i)
+        if (!exp_in_range(x[i])) out[i] = static_cast<float>(std::exp(static_cast<double>(x[i])));
   });
 }
 
 void sigmoid_array(const float* x, float* out, idx n) {
-  parallel_range(n, 8192, [&](idx b, idx e) {
-    for (idx i = b; i < e; ++i) out[i] = 1.f / (1.f + exp_core(-x[i]));
-    for (idx i = b; i < e; ++i)
-      if (!exp_in_range(-x[i])) out[i] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x[i]))));
+  parallel_range(n, 1, [&](idx b, idx e) {
+    int outside = 0;
+    for (idx i = b; i < e; ++i) {
+      out[i] = 1.f / (1.f + exp_core(-x[i]));
+      outside |= !exp_in_range(-x[i]);
+    }
+    if (outside)
+      for (idx i = b; i < e; ++i)
+        if (!exp_in_range(-x[i])) out[i] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x[i]))));
   });
 }
 
@@ -262,7 +286,7 @@ bool unary_f32(UnOp op, const float* x, float* out, idx n, double alpha, double 
 }
 
 void add_n(const float* const* xs, int count, float* out, idx n) {
-  parallel_range(n, 8192, [&](idx b, idx e) {
+  parallel_range(n, 1, [&](idx b, idx e) {
     for (idx i = b; i < e; ++i) out[i] = 0.f;
     for (int k = 0; k < count; ++k) {
       const float* x = xs[k];
@@ -272,13 +296,13 @@ void add_n(const float* const* xs, int count, float* out, idx n) {
 }
 
 void select_f32(const uint8_t* cond, const float* t, const float* e, float* out, idx n) {
-  parallel_range(n, 8192, [&](idx b, idx en) {
+  parallel_range(n, 1, [&](idx b, idx en) {
     for (idx i = b; i < en; ++i) out[i] = cond[i] == 1 ? t[i] : e[i];
   });
 }
 
 void elu_grad(const float* dy, const float* y, float* out, idx n) {
-  parallel_range(n, 8192, [&](idx b, idx e) {
+  parallel_range(n, 1, [&](idx b, idx e) {
     for (idx i = b; i < e; ++i) out[i] = y[i] >= 0.f ? dy[i] : dy[i] * (y[i] + 1.f);
   });
 }

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu_features.h"
 #include "thread_pool.h"
+
+#define MA_OPTIM_NS baseline
+#include "optim_kernels.h"
 
 namespace ma {
 namespace {
@@ -25,22 +29,27 @@ void chunks(idx n, F&& fn) {
 
 }  // namespace
 
+#if defined(MODELAUTO_HAVE_AVX512)
+void adam_range_avx512(const float* value, const float* m, const float* v, const float* grad, float* new_value,
+                       float* new_m, float* new_v, idx b, idx e, const AdamParams& p);
+#endif
+
 void adam_update(const float* value, const float* m, const float* v, const float* grad, float* new_value,
                  float* new_m, float* new_v, idx n, const AdamParams& p) {
+#if defined(MODELAUTO_HAVE_AVX512)
+  const bool wide = cpu_has_avx512f();
+#else
+  const bool wide = false;
+#endif
   chunks(n, [&](idx b, idx e) {
-    for (idx i = b; i < e; ++i) {
-      const float g = grad[i];
-      const float m1 = m[i] * p.beta1 + g * p.one_minus_beta1;
-      const float v1 = v[i] * p.beta2 + (g * g) * p.one_minus_beta2;
-      const float mhat = m1 / p.one_minus_acc_beta1;
-      const float vhat = v1 / p.one_minus_acc_beta2;
-      const float den = std::sqrt(vhat) + p.epsilon;
-      const float step = (mhat / den) * p.neg_lr;
-      const float w = p.decay == 1.f ? value[i] : value[i] * p.decay;
-      new_value[i] = step + w;
-      new_m[i] = m1;
-      new_v[i] = v1;
+#if defined(MODELAUTO_HAVE_AVX512)
+    if (wide) {
+      adam_range_avx512(value, m, v, grad, new_value, new_m, new_v, b, e, p);
+      return;
     }
+#endif
+    (void)wide;
+    baseline::adam_range(value, m, v, grad, new_value, new_m, new_v, b, e, p);
   });
 }
 

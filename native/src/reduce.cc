@@ -169,8 +169,83 @@ void reduce_middle(RedOp op, const float* x, float* out_f, int32_t* out_i, idx O
 
 }  // namespace
 
+// Few outputs over a long reduced axis (a bias gradient: sum over batch and pixels, or a sum of
+// everything): split the reduced axis across threads and combine the partial results in order.
+static bool reduce_split(RedOp op, const float* x, float* out_f, idx O, idx R, idx I) {
+  ThreadPool& pool = ThreadPool::instance();
+  const int threads = pool.threads();
+  const idx outputs = O * I;
+  if (threads <= 1 || op == RedOp::kArgMax || op == RedOp::kArgMin || outputs > 4096 ||
+      outputs * R < (idx(1) << 17) || R < 2 * threads)
+    return false;
+  const int tasks = threads;
+  const idx chunk = ceil_div(R, tasks);
+  std::vector<double> acc(static_cast<size_t>(tasks * outputs));
+  std::vector<float> ext(static_cast<size_t>(tasks * outputs));
+  std::vector<uint8_t> nan(static_cast<size_t>(tasks * outputs), 0);
+  std::vector<uint8_t> empty(static_cast<size_t>(tasks), 1);
+  const bool is_ext = op == RedOp::kMax || op == RedOp::kMin;
+  pool.parallel_for(tasks, [&](int t) {
+    const idx r0 = t * chunk, r1 = std::min(R, r0 + chunk);
+    if (r0 >= r1) return;
+    empty[t] = 0;
+    for (idx o = 0; o < O; ++o) {
+      double* a = acc.data() + t * outputs + o * I;
+      float* m = ext.data() + t * outputs + o * I;
+      uint8_t* nn = nan.data() + t * outputs + o * I;
+      const float* base = x + o * R * I;
+      if (is_ext) {
+        const bool mx = op == RedOp::kMax;
+        for (idx i = 0; i < I; ++i) m[i] = base[r0 * I + i];
+        for (idx r = r0; r < r1; ++r) {
+          const float* row = base + r * I;
+          for (idx i = 0; i < I; ++i) {
+            const float v = row[i];
+            nn[i] |= v != v;
+            m[i] = mx ? (v > m[i] ? v : m[i]) : (v < m[i] ? v : m[i]);
+          }
+        }
+      } else {
+        const double init = op == RedOp::kProd ? 1.0 : 0.0;
+        for (idx i = 0; i < I; ++i) a[i] = init;
+        for (idx r = r0; r < r1; ++r) {
+          const float* row = base + r * I;
+          if (op == RedOp::kProd) {
+            for (idx i = 0; i < I; ++i) a[i] *= row[i];
+          } else {
+            for (idx i = 0; i < I; ++i) a[i] += row[i];
+          }
+        }
+      }
+    }
+  });
+  for (idx k = 0; k < outputs; ++k) {
+    if (is_ext) {
+      float m = 0.f;
+      bool any_nan = false, first = true;
+      for (int t = 0; t < tasks; ++t) {
+        if (empty[t]) continue;
+        const float v = ext[t * outputs + k];
+        any_nan |= nan[t * outputs + k] != 0;
+        if (first || (op == RedOp::kMax ? v > m : v < m)) m = v;
+        first = false;
+      }
+      out_f[k] = any_nan ? kNaN : m;
+    } else {
+      double s = op == RedOp::kProd ? 1.0 : 0.0;
+      for (int t = 0; t < tasks; ++t) {
+        if (empty[t]) continue;
+        s = op == RedOp::kProd ? s * acc[t * outputs + k] : s + acc[t * outputs + k];
+      }
+      out_f[k] = static_cast<float>(op == RedOp::kMean ? s / static_cast<double>(R) : s);
+    }
+  }
+  return true;
+}
+
 void reduce_f32(RedOp op, const float* x, float* out_f, int32_t* out_i, idx O, idx R, idx I) {
   if (O == 0 || I == 0) return;
+  if (R > 0 && reduce_split(op, x, out_f, O, R, I)) return;
   if (I == 1) {
     reduce_inner(op, x, out_f, out_i, O, R);
   } else {

@@ -185,15 +185,33 @@ class LenientJsonParser {
   }
 }
 
+/**
+ * `p` significant digits of `a` (> 0, finite) and its decimal exponent, rounded half to even as printf
+ * rounds (`exact`); JavaScript's toExponential rounds exact ties away from zero instead.
+ */
+function significant(a: number, p: number, exact: boolean): { digits: string; exp: number } {
+  const s = a.toExponential(p - 1);
+  const e = s.indexOf('e');
+  let digits = p > 1 ? s[0] + s.slice(2, e) : s.slice(0, e);
+  let exp = Number(s.slice(e + 1));
+  // An exact tie needs the value to fit in p + 1 digits; only then look at its exact expansion.
+  if (exact && Number(a.toExponential(p)) === a) {
+    const full = a.toExponential(Math.min(100, p + 60));
+    const ee = full.indexOf('e');
+    const all = full[0] + full.slice(2, ee);
+    if (all[p] === '5' && /^0*$/.test(all.slice(p + 1)) && Number(all[p - 1]) % 2 === 0) {
+      digits = all.slice(0, p);
+      exp = Number(full.slice(ee + 1));
+    }
+  }
+  return { digits, exp };
+}
+
 /** printf("%.<p>g") for a finite number. */
-export function formatG(v: number, p: number): string {
+export function formatG(v: number, p: number, exact = true): string {
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const exp = v.toExponential(p - 1);
-  const e = exp.indexOf('e');
-  const x = Number(exp.slice(e + 1));
-  const negative = exp.startsWith('-');
-  const digits = exp.slice(negative ? 1 : 0, e).replace('.', '');
-  const sign = negative ? '-' : '';
+  const { digits, exp: x } = significant(Math.abs(v), p, exact);
+  const sign = v < 0 ? '-' : '';
   if (x < -4 || x >= p) {
     const mantissa = trimFraction(`${digits[0]}.${digits.slice(1)}`);
     const ax = Math.abs(x);
@@ -217,7 +235,9 @@ function trimFraction(s: string): string {
  */
 export function formatFloat32(v: number): string {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-  let s = formatG(v, 6);
+  // Six digits rounded the JavaScript way first: a tie only matters when six digits are kept.
+  let s = formatG(v, 6, false);
+  if (Math.fround(Number(s)) === v) s = formatG(v, 6);
   if (Math.fround(Number(s)) !== v) s = formatG(v, 9);
   return s.includes('.') || s.includes('e') ? s : `${s}.0`;
 }

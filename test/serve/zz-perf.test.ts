@@ -3,17 +3,17 @@ import { call, fixtureStore, pixels, registerMnist, testServer } from './fixture
 const f = await fixtureStore();
 await registerMnist(f, 1, { aliases: ['champion'] });
 const s0 = await testServer(f, { maxDelayMs: 0 });
-const s2 = await testServer(f, { maxDelayMs: 2 });
-const s2p = await testServer(f, { maxDelayMs: 2, pollIntervalMs: 50 });
 const INFER = { inputs: [{ name: 'input', shape: [1, 784], datatype: 'UINT8', data: pixels(5) }] };
+async function bench(name: string, fn: () => Promise<unknown>) {
+  const t = performance.now();
+  for (let i = 0; i < 200; i++) await fn();
+  console.log(name, ((performance.now() - t) / 200).toFixed(3), 'ms');
+}
 it('perf', async () => {
-  for (const [name, s] of [['delay0', s0], ['delay2', s2], ['delay2poll', s2p]] as const) {
-    for (const c of [1, 8]) {
-      let n = 0;
-      const t = performance.now();
-      await Promise.all(Array.from({ length: c }, async () => { while (n++ < 400) await call(s, 'POST', '/v2/models/mnist/infer', INFER); }));
-      const ms = performance.now() - t;
-      console.log(name, 'c', c, (400 / ms * 1000).toFixed(0), 'req/s', (ms / 400 * c).toFixed(2), 'ms/req');
-    }
-  }
+  await bench('live', () => call(s0, 'GET', '/v2/health/live'));
+  await bench('meta', () => call(s0, 'GET', '/v2/models/mnist'));
+  await bench('bad', () => call(s0, 'POST', '/v2/models/mnist/infer', { inputs: 1 }));
+  await bench('infer', () => call(s0, 'POST', '/v2/models/mnist/infer', INFER));
+  await bench('live', () => call(s0, 'GET', '/v2/health/live'));
+  await bench('fetchlive', () => fetch(s0.url + '/v2/health/live').then(r => r.text()));
 });

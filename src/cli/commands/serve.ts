@@ -32,18 +32,28 @@ function modelList(value: string): string[] {
   return names;
 }
 
-/** Resolves once SIGINT or SIGTERM arrives (a second signal quits at once). */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (signal: string) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      process.once('SIGINT', () => process.exit(130));
-      resolve(signal);
+/** Resolves once SIGINT or SIGTERM arrives; a second signal while shutting down quits at once. */
+function untilSignal(): { signal: Promise<string>; dispose: () => void } {
+  let handler: ((signal: string) => void) | undefined;
+  const quit = () => process.exit(130);
+  const signal = new Promise<string>((resolve) => {
+    handler = (name: string) => {
+      process.off('SIGINT', handler as (s: string) => void);
+      process.off('SIGTERM', handler as (s: string) => void);
+      process.once('SIGINT', quit);
+      resolve(name);
     };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
   });
+  return {
+    signal,
+    dispose: () => {
+      process.off('SIGINT', handler as (s: string) => void);
+      process.off('SIGTERM', handler as (s: string) => void);
+      process.off('SIGINT', quit);
+    },
+  };
 }
 
 export function registerServe(program: Command): void {
@@ -92,10 +102,13 @@ export function registerServe(program: Command): void {
         log: (line) => process.stderr.write(`${line}\n`),
       };
       const stop = untilSignal();
-      const server: RunningServer = await startServer(options);
-      output(cmd, { url: server.url, models: server.manager.modelNames }, () => `listening on ${server.url}`);
-      const signal = await stop;
-      process.stderr.write(`${signal}: `);
-      await server.close();
+      try {
+        const server: RunningServer = await startServer(options);
+        output(cmd, { url: server.url, models: server.manager.modelNames }, () => `listening on ${server.url}`);
+        process.stderr.write(`${await stop.signal}: `);
+        await server.close();
+      } finally {
+        stop.dispose();
+      }
     });
 }

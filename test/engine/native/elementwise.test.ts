@@ -72,8 +72,14 @@ describeNative('native binary ops', () => {
       const a = randomTensor(rng, [300, 1001]);
       const b = randomTensor(rng, [1001]);
       const c = randomTensor(rng, [300, 1]);
-      expectSameResult(runBoth(() => [tf.add(a, b), tf.mul(a, c), tf.div(a, b), tf.less(a, c)]), 1e-6, `threads ${threads}`);
-      tf.dispose([a, b, c]);
+      const pixels = randomTensor(rng, [20000, 16]);
+      const bias = randomTensor(rng, [16]);
+      expectSameResult(
+        runBoth(() => [tf.add(a, b), tf.mul(a, c), tf.div(a, b), tf.less(a, c), tf.add(pixels, bias)]),
+        1e-6,
+        `threads ${threads}`,
+      );
+      tf.dispose([a, b, c, pixels, bias]);
     }
   });
 

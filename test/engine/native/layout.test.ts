@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
 import { simplifyPermutation } from '../../../src/engine/native/kernels/layout.js';
-import { describeNative, expectSameResult, kernelCalls, randomTensor, runBoth, useCpu } from './helpers.js';
+import { countCalls, describeNative, expectSameResult, kernelCalls, randomTensor, runBoth, useCpu } from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -48,6 +48,17 @@ describeNative('native GatherV2', () => {
     expectSameResult(runBoth(() => tf.gather(x, idx2, 0)), 0, '2-d indices');
     expect(kernelCalls('GatherV2').calls).toBeGreaterThan(0);
     tf.dispose([x, xi, idx, idx2]);
+  });
+
+  it('gathers the int32 one-hot rows that model.fit slices (stored by tfjs as floats)', () => {
+    const y = tf.oneHot(tf.tensor1d([2, 0, 1, 2], 'int32'), 3);
+    const idx = tf.tensor1d([3, 1], 'int32');
+    let r: ReturnType<typeof runBoth> | undefined;
+    expect(countCalls('GatherV2', () => (r = runBoth(() => tf.gather(y, idx))))).toEqual({ calls: 1, fallbacks: 0 });
+    expect(r?.native.dtypes).toEqual(['int32']);
+    expect(r?.native.values[0]).toBeInstanceOf(Int32Array);
+    expect(Array.from(r?.native.values[0] ?? [])).toEqual(Array.from(r?.js.values[0] ?? []));
+    tf.dispose([y, idx]);
   });
 
   it('reports out-of-range indices with tfjs error', () => {

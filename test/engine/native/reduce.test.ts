@@ -39,7 +39,13 @@ describeNative('native reductions', () => {
       expectSameResult(runBoth(() => [op(x, [0], false), op(x, [1], false)]), 1e-5, name);
     }
     expectSameResult(runBoth(() => [tf.sum(x), tf.mean(x), tf.max(x), tf.min(x)]), 1e-5, 'all');
+    // the long-axis split path: few outputs over many rows, with a NaN in one thread's half
+    const v = x.dataSync().slice();
+    v[700 * 517 + 3] = NaN;
+    const withNaN = tf.tensor(v, [1003, 517]);
+    expectSameResult(runBoth(() => [tf.max(withNaN, 0), tf.min(withNaN, 0), tf.max(withNaN), tf.sum(withNaN, 0), tf.prod(x.slice([0, 0], [40, 517]), 0)]), 1e-5, 'split');
     x.dispose();
+    withNaN.dispose();
   });
 
   it('propagate NaN in Max/Min and handle empty reductions', () => {

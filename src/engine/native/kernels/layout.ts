@@ -76,8 +76,12 @@ const gatherV2: NativeKernel = {
   note: 'float32/int32 values, int32 indices',
   run: ({ inputs, attrs, backend, addon }): NativeResult => {
     const { x, indices } = inputs;
-    const xv = words(backend, x);
     const iv = i32(backend, indices);
+    // tfjs's OneHot stores its int32 result in a Float32Array: gather those as floats and
+    // convert, as the JS kernel does when it copies them into an int32 buffer.
+    const raw = x?.dtype === 'int32' ? backend.data.get(x.dataId)?.values : undefined;
+    const floatInts = raw instanceof Float32Array ? raw : undefined;
+    const xv = floatInts ?? words(backend, x);
     if (!x || !indices || !xv || !iv) return 'not float32/int32 values with int32 indices';
     const rank = x.shape.length;
     const axisAttr = numAttr(attrs, 'axis') ?? 0;
@@ -98,7 +102,7 @@ const gatherV2: NativeKernel = {
     } else if (iv.some((i) => i < 0 || i >= (x.shape[axis] ?? 0))) {
       return 'index out of range';
     }
-    return backend.makeTensorInfo(info.outputShape, x.dtype, out);
+    return backend.makeTensorInfo(info.outputShape, x.dtype, floatInts ? Int32Array.from(out) : out);
   },
 };
 

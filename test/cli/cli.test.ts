@@ -1,77 +1,101 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/program.js';
 
 const store = mkdtempSync(join(tmpdir(), 'modelauto-cli-'));
 
-/** Runs the real CLI (TypeScript sources through tsx) in a child process. */
-function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--store', store, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, MODELAUTO_STORE: '' },
-    timeout: 120_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+/**
+ * Runs the real CLI entry (`main`, as bin/modelauto does) in this process, capturing what it prints:
+ * a child process per call would spend most of the test's time loading tfjs again.
+ */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = (sink: string[]) =>
+    ((chunk: string | Uint8Array) => {
+      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    }) as typeof process.stdout.write;
+  const stdoutWrite = process.stdout.write;
+  const stderrWrite = process.stderr.write;
+  process.stdout.write = write(out);
+  process.stderr.write = write(err);
+  process.exitCode = undefined;
+  try {
+    const code = await main(['node', 'modelauto', '--store', store, ...args]);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = stdoutWrite;
+    process.stderr.write = stderrWrite;
+    process.exitCode = undefined;
+  }
 }
 
 describe('modelauto CLI', () => {
-  it('prints help for every command with exit 0', () => {
-    const top = cli('--help');
+  it('prints help for every command with exit 0', async () => {
+    const top = await cli('--help');
     expect(top.code).toBe(0);
     for (const c of ['train', 'evaluate', 'runs', 'quickstart', 'doctor']) expect(top.stdout).toContain(c);
-    for (const c of [['train'], ['evaluate'], ['runs', 'list'], ['runs', 'compare']]) {
-      const r = cli(...c, '--help');
+    for (const c of [
+      ['train'],
+      ['evaluate'],
+      ['export'],
+      ['registry', 'list'],
+      ['runs', 'list'],
+      ['runs', 'compare'],
+    ]) {
+      const r = await cli(...c, '--help');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Usage: modelauto/);
     }
   });
 
-  it('exits 2 on usage errors with a message naming the flag', () => {
-    const r = cli('train', 'examples/iris.yaml', '--epochs', 'zero');
+  it('exits 2 on usage errors with a message naming the flag', async () => {
+    const r = await cli('train', 'examples/iris.yaml', '--epochs', 'zero');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--epochs: expected positive integer, got "zero"');
-    expect(cli('frobnicate').code).toBe(2);
-    expect(cli('train').code).toBe(2);
+    expect((await cli('frobnicate')).code).toBe(2);
+    expect((await cli('train')).code).toBe(2);
   });
 
-  it('exits 1 with file and line for a bad spec, and prints the error as JSON with --json', () => {
+  it('exits 1 with file and line for a bad spec, and prints the error as JSON with --json', async () => {
     const spec = join(store, 'bad.yaml');
     writeFileSync(
       spec,
       'name: x\ndata: { source: iris }\nmodel:\n  layers:\n    - { type: dense, units: 0 }\n',
     );
-    const r = cli('--json', 'train', spec);
+    const r = await cli('--json', 'train', spec);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.yaml:5: model\.layers\[0\]\.units: expected positive integer/);
     expect(JSON.parse(r.stdout).error.code).toBe('INVALID_SPEC');
   });
 
-  it('trains, lists, shows, compares and evaluates runs, with --json output', () => {
-    const a = cli('--json', 'train', 'examples/iris.yaml', '--epochs', '5', '--no-progress');
+  it('trains, lists, shows, compares and evaluates runs, with --json output', async () => {
+    const a = await cli('--json', 'train', 'examples/iris.yaml', '--epochs', '5', '--no-progress');
     expect(a.code, a.stderr).toBe(0);
     const ra = JSON.parse(a.stdout);
     expect(ra.run.status).toBe('finished');
     expect(ra.test.scalars.accuracy).toBeGreaterThan(0);
-    const b = cli('train', 'examples/iris.yaml', '--epochs', '3', '--batch-size', '8', '--no-progress');
+    const b = await cli('train', 'examples/iris.yaml', '--epochs', '3', '--batch-size', '8', '--no-progress');
     expect(b.code, b.stderr).toBe(0);
     expect(b.stdout).toMatch(/confusion matrix/);
     expect(b.stdout).toMatch(/stored in sqlite:/);
 
-    const list = JSON.parse(cli('--json', 'runs', 'list').stdout);
+    const list = JSON.parse((await cli('--json', 'runs', 'list')).stdout);
     expect(list.length).toBe(2);
-    expect(cli('runs', 'list').stdout).toMatch(/iris\s+train\s+finished/);
-    const show = cli('runs', 'show', ra.run.id.slice(0, 8));
+    expect((await cli('runs', 'list')).stdout).toMatch(/iris\s+train\s+finished/);
+    const show = await cli('runs', 'show', ra.run.id.slice(0, 8));
     expect(show.code).toBe(0);
     expect(show.stdout).toContain('model/model.json');
-    const cmp = cli('runs', 'compare', list[0].id, list[1].id);
+    const cmp = await cli('runs', 'compare', list[0].id, list[1].id);
     expect(cmp.code).toBe(0);
     expect(cmp.stdout).toMatch(/train\.epochs\s+3\s+5/);
-    const ev = cli('--json', 'evaluate', ra.run.id, '--split', 'validation');
+    const ev = await cli('--json', 'evaluate', ra.run.id, '--split', 'validation');
     expect(ev.code, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).split).toBe('validation split');
-    expect(cli('runs', 'show', 'ffffffff').code).toBe(1);
+    expect((await cli('runs', 'show', 'ffffffff')).code).toBe(1);
   });
 });
 

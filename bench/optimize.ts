@@ -11,7 +11,7 @@
  * Accuracy is on MNIST's 10k test set (drops in points vs the baseline); sizes are the stored model.json +
  * weights.bin, raw and gzipped (zlib level 9); latency is measured next to the baseline in the same rounds
  * (the machine is shared: read the ratios). Options: --store <dir> (default: a temp folder), --epochs n
- * (baseline, default 5), --fine-tune n (default 2), --distill-epochs n (default 3), --seeds n (default 3),
+ * (baseline, default 5), --fine-tune n (default 2), --distill-epochs n (default 8), --seeds n (default 3),
  * --budget (search, default 4trials), --limit n (training rows, quick tries), --json.
  */
 import { mkdtempSync } from 'node:fs';
@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
     store: { type: 'string' },
     epochs: { type: 'string', default: '5' },
     'fine-tune': { type: 'string', default: '2' },
-    'distill-epochs': { type: 'string', default: '3' },
+    'distill-epochs': { type: 'string', default: '8' },
     seeds: { type: 'string', default: '3' },
     budget: { type: 'string', default: '4trials' },
     temperature: { type: 'string', default: '4' },

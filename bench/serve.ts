@@ -11,6 +11,9 @@
  * Targets: requests/s at c=64 >= 1.0x the in-process batch-1 calls/s; p99 at c=16 <= 10 ms; 0 errors;
  * RSS flat (here: < 10% growth between the first and the last sample of the long run).
  *
+ * Besides req/s it prints the server's CPU time per request (from /proc), which depends less on how
+ * busy the machine is (the load generator shares the same cores).
+ *
  * Options: --duration <s> (per concurrency, default 10), --rss-seconds <s> (default 60), --quick
  * (3 s and 15 s), --max-delay-ms <ms>, --max-batch <n>, --threads <n>, --json.
  */
@@ -75,7 +78,14 @@ else await main();
 /** The server process: serves the store until SIGTERM, printing its URL as the first stdout line. */
 async function child(store: string): Promise<void> {
   const options = JSON.parse(process.argv[4] as string) as typeof serverOptions;
-  const server = await startServer({ store, port: 0, models: ['mnist'], pollIntervalMs: 0, adminToken: TOKEN, ...options });
+  const server = await startServer({
+    store,
+    port: 0,
+    models: ['mnist'],
+    pollIntervalMs: 0,
+    adminToken: TOKEN,
+    ...options,
+  });
   process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
   process.once('SIGTERM', () => {
     void server.close().then(() => process.exit(0));
@@ -109,7 +119,9 @@ async function main(): Promise<void> {
     await registerRun(stores.tracking, stores.registry, run.run.id, 'mnist', { aliases: ['champion'] });
     await stores.close();
 
-    const test = await loadDataset(parseDataSpec({ source: 'mnist', limit: 1, testLimit: 1 }), { baseDir: process.cwd() });
+    const test = await loadDataset(parseDataSpec({ source: 'mnist', limit: 1, testLimit: 1 }), {
+      baseDir: process.cwd(),
+    });
     if (test.features.kind !== 'tensor') throw new Error('expected MNIST images');
     const image = Array.from(test.features.data.subarray(0, 784), (v) => Math.round(v));
     const body = JSON.stringify({ instances: [image] });
@@ -120,50 +132,106 @@ async function main(): Promise<void> {
     const started = await startChild(dir);
     server = started.process;
     const url = `${started.url}/v1/models/mnist:predict`;
-    say(`server ${started.url} (pid ${started.pid}), max batch ${serverOptions.maxBatch}, max delay ${serverOptions.maxDelayMs} ms`);
+    say(
+      `server ${started.url} (pid ${started.pid}), max batch ${serverOptions.maxBatch}, max delay ${serverOptions.maxDelayMs} ms`,
+    );
     const load = (connections: number, seconds: number) =>
-      autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections, duration: seconds, pipelining: 1 });
+      autocannon({
+        url,
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+        connections,
+        duration: seconds,
+        pipelining: 1,
+      });
 
     await load(16, 2); // warm-up: JIT, sockets
-    const rows: { connections: number; rps: number; p50: number; p99: number; errors: number; meanBatch: number }[] = [];
+    const rows: {
+      connections: number;
+      rps: number;
+      p50: number;
+      p99: number;
+      errors: number;
+      meanBatch: number;
+      cpuUs: number;
+    }[] = [];
     for (const c of [1, 16, 64]) {
       const before = await batchStats(started.url);
+      const cpuBefore = cpuSeconds(started.pid);
       const r = await load(c, duration);
+      const cpuUs = ((cpuSeconds(started.pid) - cpuBefore) / Math.max(1, r.requests.total)) * 1e6;
       const after = await batchStats(started.url);
       const meanBatch = (after.rows - before.rows) / Math.max(1, after.batches - before.batches);
-      rows.push({ connections: c, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, meanBatch });
+      const errors = r.errors + r.timeouts + r.non2xx;
+      rows.push({
+        connections: c,
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        errors,
+        meanBatch,
+        cpuUs,
+      });
       say(
         `c=${String(c).padStart(2)}: ${r.requests.average.toFixed(0).padStart(6)} req/s (${(r.requests.average / baseline).toFixed(2)}x in-process), ` +
-          `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors + r.timeouts + r.non2xx}, mean batch ${meanBatch.toFixed(1)}`,
+          `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${errors}, mean batch ${meanBatch.toFixed(1)}, ` +
+          `server CPU ${cpuUs.toFixed(0)} us/request (in-process: ${(1e6 / baseline).toFixed(0)} us/call)`,
       );
     }
 
     say(`RSS run: 64 connections for ${rssSeconds} s`);
     const rss: { t: number; mb: number }[] = [];
     const t0 = performance.now();
-    const sampler = setInterval(() => rss.push({ t: (performance.now() - t0) / 1000, mb: rssMb(started.pid) }), 5000);
+    const sampler = setInterval(
+      () => rss.push({ t: (performance.now() - t0) / 1000, mb: rssMb(started.pid) }),
+      5000,
+    );
     const long = await load(64, rssSeconds);
     clearInterval(sampler);
     const first = rss[0]?.mb ?? NaN;
     const last = rss[rss.length - 1]?.mb ?? NaN;
     const growth = (last - first) / first;
-    say(`long run: ${long.requests.average.toFixed(0)} req/s, p99 ${long.latency.p99} ms, errors ${long.errors + long.timeouts + long.non2xx}`);
-    say(`RSS (MB) every 5 s: ${rss.map((s) => s.mb.toFixed(0)).join(' ')}; growth first->last ${(growth * 100).toFixed(1)}%`);
+    say(
+      `long run: ${long.requests.average.toFixed(0)} req/s, p99 ${long.latency.p99} ms, errors ${long.errors + long.timeouts + long.non2xx}`,
+    );
+    say(
+      `RSS (MB) every 5 s: ${rss.map((s) => s.mb.toFixed(0)).join(' ')}; growth first->last ${(growth * 100).toFixed(1)}%`,
+    );
 
     const c16 = rows.find((r) => r.connections === 16);
     const c64 = rows.find((r) => r.connections === 64);
     const errors = rows.reduce((s, r) => s + r.errors, 0) + long.errors + long.timeouts + long.non2xx;
     const targets = [
-      { target: 'req/s at c=64 >= 1.0x in-process batch-1 calls/s', value: `${((c64?.rps ?? 0) / baseline).toFixed(2)}x`, pass: (c64?.rps ?? 0) >= baseline },
+      {
+        target: 'req/s at c=64 >= 1.0x in-process batch-1 calls/s',
+        value: `${((c64?.rps ?? 0) / baseline).toFixed(2)}x`,
+        pass: (c64?.rps ?? 0) >= baseline,
+      },
       { target: 'p99 at c=16 <= 10 ms', value: `${c16?.p99} ms`, pass: (c16?.p99 ?? Infinity) <= 10 },
       { target: '0 errors', value: String(errors), pass: errors === 0 },
-      { target: `RSS flat over ${rssSeconds} s (< 10% growth)`, value: `${(growth * 100).toFixed(1)}%`, pass: growth < 0.1 },
+      {
+        target: `RSS flat over ${rssSeconds} s (< 10% growth)`,
+        value: `${(growth * 100).toFixed(1)}%`,
+        pass: growth < 0.1,
+      },
     ];
     say('');
     for (const t of targets) say(`${t.pass ? 'PASS' : 'MISS'}  ${t.target}: ${t.value}`);
     if (json) {
       process.stdout.write(
-        JSON.stringify({ baselineCallsPerSecond: baseline, serverOptions, runs: rows, long: { rps: long.requests.average, p99: long.latency.p99 }, rss, targets }, null, 2) + '\n',
+        JSON.stringify(
+          {
+            baselineCallsPerSecond: baseline,
+            serverOptions,
+            runs: rows,
+            long: { rps: long.requests.average, p99: long.latency.p99 },
+            rss,
+            targets,
+          },
+          null,
+          2,
+        ) + '\n',
       );
     }
   } finally {
@@ -177,7 +245,12 @@ async function inProcessCalls(modelPath: string, image: number[], threads: numbe
   try {
     const x = Float32Array.from(image, (v) => v / 255);
     const name = session.inputNames[0] as string;
-    const dims = [1, ...(session.inputMetadata[0]?.isTensor ? session.inputMetadata[0].shape.slice(1).map((d) => (typeof d === 'number' ? d : 1)) : [784])];
+    const dims = [
+      1,
+      ...(session.inputMetadata[0]?.isTensor
+        ? session.inputMetadata[0].shape.slice(1).map((d) => (typeof d === 'number' ? d : 1))
+        : [784]),
+    ];
     const feed = () => ({ [name]: new ort.Tensor('float32', x, dims) });
     for (let i = 0; i < 500; i++) await session.run(feed());
     let calls = 0;
@@ -194,9 +267,13 @@ async function inProcessCalls(modelPath: string, image: number[], threads: numbe
 
 function startChild(store: string): Promise<{ url: string; pid: number; process: ChildProcess }> {
   const self = fileURLToPath(import.meta.url);
-  const proc = spawn(process.execPath, [...process.execArgv, self, '--child', store, JSON.stringify(serverOptions)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [...process.execArgv, self, '--child', store, JSON.stringify(serverOptions)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     proc.stdout?.on('data', (chunk: Buffer) => {
@@ -207,7 +284,9 @@ function startChild(store: string): Promise<{ url: string; pid: number; process:
         resolve({ ...info, process: proc });
       }
     });
-    proc.once('exit', (code) => reject(new Error(`the server process exited (code ${code}) before listening`)));
+    proc.once('exit', (code) =>
+      reject(new Error(`the server process exited (code ${code}) before listening`)),
+    );
   });
 }
 
@@ -216,6 +295,12 @@ async function batchStats(base: string): Promise<{ batches: number; rows: number
   const state = (await r.json()) as { versions: { batches: number; meanBatch: number }[] };
   const v = state.versions[0];
   return { batches: v?.batches ?? 0, rows: (v?.meanBatch ?? 0) * (v?.batches ?? 0) };
+}
+
+/** User + system CPU time of a process (Linux /proc; clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssMb(pid: number): number {

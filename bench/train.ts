@@ -82,7 +82,13 @@ function buildModel(kind: ModelKind): tf.Sequential {
 }
 
 /** Samples/s of model.fit over `batches` batches (after one warm-up batch unless skipped). */
-async function tfjsThroughput(kind: ModelKind, native: boolean, batches: number, data: { x: Float32Array; y: Int32Array }, warmup = true): Promise<number> {
+async function tfjsThroughput(
+  kind: ModelKind,
+  native: boolean,
+  batches: number,
+  data: { x: Float32Array; y: Int32Array },
+  warmup = true,
+): Promise<number> {
   if (native) installNativeKernels({ threads: THREADS });
   else uninstallNativeKernels();
   const n = batches * BATCH;
@@ -142,7 +148,19 @@ function torch(dataDir: string, what: string): TorchResult {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_train.py');
   const r = spawnSync(
     PYTHON,
-    [script, '--data', dataDir, '--threads', String(THREADS), '--batches', String(BATCHES), '--what', what, '--gemm', GEMM_SIZES.join(',')],
+    [
+      script,
+      '--data',
+      dataDir,
+      '--threads',
+      String(THREADS),
+      '--batches',
+      String(BATCHES),
+      '--what',
+      what,
+      '--gemm',
+      GEMM_SIZES.join(','),
+    ],
     { encoding: 'utf8', timeout: 600_000 },
   );
   const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
@@ -166,7 +184,9 @@ async function main(): Promise<void> {
   const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
   const status = installNativeKernels({ threads: THREADS });
-  log(`native kernels: ${status.available ? `yes (${status.isa}, ${status.threads} threads)` : `no (${status.reason ?? ''})`}`);
+  log(
+    `native kernels: ${status.available ? `yes (${status.isa}, ${status.threads} threads)` : `no (${status.reason ?? ''})`}`,
+  );
 
   const data = makeData(Math.max(BATCHES, JS_BATCHES, JS_CNN_BATCHES) * BATCH);
   const dir = mkdtempSync(join(tmpdir(), 'modelauto-bench-'));
@@ -208,7 +228,8 @@ async function main(): Promise<void> {
 
   log(`JS kernels (slow): MLP ${JS_BATCHES} batches, CNN ${JS_CNN_BATCHES} batch(es)...`);
   const jsMlp = JS_BATCHES > 0 ? await tfjsThroughput('mlp', false, JS_BATCHES, data) : undefined;
-  const jsCnn = JS_CNN_BATCHES > 0 ? await tfjsThroughput('cnn', false, JS_CNN_BATCHES, data, false) : undefined;
+  const jsCnn =
+    JS_CNN_BATCHES > 0 ? await tfjsThroughput('cnn', false, JS_CNN_BATCHES, data, false) : undefined;
   installNativeKernels({ threads: THREADS });
 
   const gemm = GEMM_SIZES.map((n) => ({ n, native: nativeGemm(n), torch: torchGemm?.[String(n)] }));
@@ -217,14 +238,19 @@ async function main(): Promise<void> {
 
   const lines = [
     `threads ${THREADS}, batch ${BATCH}, Adam 1e-3, synthetic 28x28 data; best of ${ROUNDS} rounds`,
-    torchError !== undefined ? `PyTorch: not measured (${torchError})` : `PyTorch ${torchVersion ?? ''} on ${PYTHON}`,
+    torchError !== undefined
+      ? `PyTorch: not measured (${torchError})`
+      : `PyTorch ${torchVersion ?? ''} on ${PYTHON}`,
     '',
     'samples/s      native      JS   PyTorch   native/JS   native/PyTorch (target)',
     `MLP         ${fmt(nat('mlp')).padStart(9)} ${fmt(jsMlp).padStart(7)} ${fmt(pt('mlp')).padStart(9)} ${ratio(nat('mlp'), jsMlp).padStart(11)}   ${ratio(nat('mlp'), pt('mlp'))} (>= 1.2x)`,
     `CNN         ${fmt(nat('cnn')).padStart(9)} ${fmt(jsCnn, 1).padStart(7)} ${fmt(pt('cnn')).padStart(9)} ${ratio(nat('cnn'), jsCnn).padStart(11)}   ${ratio(nat('cnn'), pt('cnn'))} (>= 1.0x)`,
     '',
     'SGEMM GFLOP/s  native  PyTorch  native/PyTorch',
-    ...gemm.map((g) => `${String(g.n).padStart(4)}^3      ${fmt(g.native, 1).padStart(7)} ${fmt(g.torch, 1).padStart(8)}  ${ratio(g.native, g.torch)}${g.n === 1024 ? ' (>= 0.90x)' : ''}`),
+    ...gemm.map(
+      (g) =>
+        `${String(g.n).padStart(4)}^3      ${fmt(g.native, 1).padStart(7)} ${fmt(g.torch, 1).padStart(8)}  ${ratio(g.native, g.torch)}${g.n === 1024 ? ' (>= 0.90x)' : ''}`,
+    ),
   ];
   console.log(lines.join('\n'));
   if (args.json) {

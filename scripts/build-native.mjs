@@ -31,7 +31,17 @@ if (!existsSync(join(nativeDir, 'binding.gyp'))) fail('native/binding.gyp is mis
 function findNodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
     join(dirname(process.execPath), 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
     join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
   ];
@@ -59,7 +69,9 @@ if (result.status !== 0) {
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
   const lines = output.split('\n');
   const firstError =
-    lines.find((line) => /\berror:/i.test(line)) ?? lines.find((line) => /ERR!/.test(line)) ?? `exit code ${result.status}`;
+    lines.find((line) => /\berror:/i.test(line)) ??
+    lines.find((line) => /ERR!/.test(line)) ??
+    `exit code ${result.status}`;
   if (!verbose && output.length > 0) console.warn(output.split('\n').slice(-30).join('\n'));
   fail(`node-gyp failed: ${firstError.trim()}`);
 }

@@ -1,5 +1,7 @@
 #include "cpu_features.h"
 
+#include <atomic>
+
 namespace ma {
 
 bool cpu_has_avx2_fma() {
@@ -13,6 +15,16 @@ bool cpu_has_avx2_fma() {
   return false;
 #endif
 }
+
+namespace {
+std::atomic<int> g_isa_cap{0};
+}  // namespace
+
+void set_isa_cap(int cap) { g_isa_cap.store(cap < 0 || cap > 2 ? 0 : cap); }
+
+bool use_avx512() { return g_isa_cap.load(std::memory_order_relaxed) == 0 && cpu_has_avx512f(); }
+
+bool use_avx2() { return g_isa_cap.load(std::memory_order_relaxed) != 1 && cpu_has_avx2_fma(); }
 
 bool cpu_has_avx512f() {
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))

@@ -13,19 +13,14 @@ namespace ma {
 
 namespace {
 
-// 0 = best available, 1 = portable, 2 = at most AVX2 (tests and benchmarks pin a path).
-std::atomic<int> g_isa_cap{0};
-
 // n: columns of C. The AVX-512 kernel is 32 columns wide; for narrow products (convolutions
 // with 16 channels) half of it would be padding, so the 16-wide AVX2 kernel does better there.
 const UKernel& select_kernel(idx n = 1 << 30) {
-  const int cap = g_isa_cap.load(std::memory_order_relaxed);
-  if (cap == 1) return ukernel_portable();
 #if defined(MODELAUTO_HAVE_AVX512)
-  if (cap == 0 && cpu_has_avx512f() && (n > 16 || !cpu_has_avx2_fma())) return ukernel_avx512();
+  if (use_avx512() && (n > 16 || !use_avx2())) return ukernel_avx512();
 #endif
 #if defined(MODELAUTO_HAVE_AVX2)
-  if (cpu_has_avx2_fma()) return ukernel_avx2();
+  if (use_avx2()) return ukernel_avx2();
 #endif
   return ukernel_portable();
 }
@@ -275,7 +270,7 @@ void Epilogue::apply(float* c, idx c_rs, idx i0, idx j0, idx rows, idx cols) con
 
 const char* gemm_isa() { return select_kernel().isa; }
 
-void gemm_set_isa_cap(int cap) { g_isa_cap.store(cap < 0 || cap > 2 ? 0 : cap); }
+void gemm_set_isa_cap(int cap) { set_isa_cap(cap); }
 
 void sgemm(const GemmProblem& g, int max_threads) {
   if (g.M <= 0 || g.N <= 0) return;

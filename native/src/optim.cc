@@ -37,7 +37,7 @@ void adam_range_avx512(const float* value, const float* m, const float* v, const
 void adam_update(const float* value, const float* m, const float* v, const float* grad, float* new_value,
                  float* new_m, float* new_v, idx n, const AdamParams& p) {
 #if defined(MODELAUTO_HAVE_AVX512)
-  const bool wide = cpu_has_avx512f();
+  const bool wide = use_avx512();
 #else
   const bool wide = false;
 #endif

@@ -11,7 +11,14 @@ export {
   type PruningScheduleInput,
   type ScheduleDecision,
 } from './schedule.js';
-export { keepCount, magnitudeMask, magnitudeThreshold, thresholdMask, mByNMask, zeroFraction } from './masks.js';
+export {
+  keepCount,
+  magnitudeMask,
+  magnitudeThreshold,
+  thresholdMask,
+  mByNMask,
+  zeroFraction,
+} from './masks.js';
 export {
   PRUNE_SCOPES,
   MByNSchema,

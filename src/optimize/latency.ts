@@ -8,9 +8,12 @@ import { Rng } from '../core/rng.js';
  */
 export interface LatencyOptions {
   batchSizes?: number[];
-  /** Rounds per batch size (default 25). */
+  /** Rounds per batch size (default 50). */
   rounds?: number;
-  /** Minimum time of one timed block in ms; calls are repeated until it is reached (default 10). */
+  /**
+   * Minimum time of one timed block in ms; calls are repeated until it is reached (default 2). Short
+   * blocks are more often undisturbed by other processes on a loaded machine, which the minimum needs.
+   */
   minBlockMs?: number;
   seed?: number;
 }
@@ -46,8 +49,8 @@ export function measureLatency(
   options: LatencyOptions = {},
 ): Latency[][] {
   const batchSizes = options.batchSizes ?? [1, 128];
-  const rounds = options.rounds ?? 25;
-  const minBlockMs = options.minBlockMs ?? 10;
+  const rounds = options.rounds ?? 50;
+  const minBlockMs = options.minBlockMs ?? 2;
   const rng = new Rng(options.seed ?? 1);
   const out: Latency[][] = models.map(() => []);
   const d = inputShape.reduce((a, b) => a * b, 1);

@@ -23,17 +23,24 @@ export const QatSchema = z.strictObject({
   skip: z.array(z.string()).default([]),
   /** Weights that are exactly zero when training starts stay zero (QAT of a pruned model). */
   keepZeros: z.boolean().default(false),
+  /** int8 only: 7-bit weights in [-63, 63], for the int8 export's reduce-range mode (no VNNI saturation). */
+  reduceRange: z.boolean().default(false),
 });
 export type Qat = z.infer<typeof QatSchema>;
 export type QatInput = z.input<typeof QatSchema>;
 
-/** Symmetric int8 per output channel (last axis), as the ONNX int8 export quantizes weights. */
-export function fakeQuantInt8(w: tf.Tensor): tf.Tensor {
+/**
+ * Symmetric int8 per output channel (last axis), as the ONNX int8 export quantizes weights:
+ * scale = max|w| / qmax, q = round(w / scale) (halves to even) clipped to [-qmax, qmax]; qmax 127, or 63
+ * for 7-bit (reduce-range) weights.
+ */
+export function fakeQuantInt8(w: tf.Tensor, bits: 7 | 8 = 8): tf.Tensor {
+  const qmax = bits === 8 ? 127 : 63;
   return tf.tidy(() => {
     const axes = w.shape.slice(0, -1).map((_, i) => i);
     const absMax = axes.length > 0 ? tf.max(tf.abs(w), axes) : tf.abs(w);
-    const scale = tf.where(tf.greater(absMax, 0), tf.div(absMax, 127), tf.onesLike(absMax));
-    return tf.mul(tf.clipByValue(tf.round(tf.div(w, scale)), -127, 127), scale);
+    const scale = tf.where(tf.greater(absMax, 0), tf.div(absMax, qmax), tf.onesLike(absMax));
+    return tf.mul(tf.clipByValue(tf.round(tf.div(w, scale)), -qmax, qmax), scale);
   });
 }
 
@@ -74,7 +81,7 @@ export class WeightFakeQuant extends BaseCallback {
   }
 
   private quantize(w: tf.Tensor): tf.Tensor {
-    if (this.options.scheme === 'int8') return fakeQuantInt8(w);
+    if (this.options.scheme === 'int8') return fakeQuantInt8(w, this.options.reduceRange ? 7 : 8);
     const values = fakeQuantAffine(w.dataSync() as Float32Array, this.options.scheme);
     return tf.tensor(values, w.shape, 'float32');
   }

@@ -4,6 +4,11 @@
  * then run as one batch. A request that carries its own batch is split across batches when it does not
  * fit, and its rows merged back in order, so every response holds exactly its request's rows.
  *
+ * Waiting only pays while more requests can still join. The server knows when none can (every request
+ * it has received is parsed and queued: `arriving()` is 0), and then runs the batch at the end of the
+ * current turn of the event loop instead of idling until the delay is over; maxDelayMs stays the bound
+ * for the other case (requests whose bodies are still coming in). Without `arriving`, the classic rule.
+ *
  * The queue is bounded in rows: when a request does not fit, it is refused at once (the server answers
  * 503 with Retry-After) instead of waiting behind work it cannot finish in time.
  */
@@ -17,6 +22,8 @@ export interface BatcherOptions {
   maxDelayMs: number;
   /** Most rows waiting (not yet running) at once. */
   queueRows: number;
+  /** Requests on their way that could still join a batch (received, not yet queued anywhere). */
+  arriving?: () => number;
 }
 
 export type BatchRun = (feeds: Record<string, RuntimeTensor>) => Promise<RuntimeOutputs>;
@@ -154,19 +161,24 @@ export class DynamicBatcher {
       this.dispatch();
       return;
     }
-    if (this.timer || this.immediate) return;
-    const oldest = this.queue[0] as Pending;
-    const wait = oldest.enqueuedAt + this.options.maxDelayMs - performance.now();
-    if (wait > 0) this.timer = setTimeout(() => this.fire(), wait);
-    // No delay: one turn of the event loop still lets the requests parsed in the same I/O phase join.
-    else if (this.options.maxDelayMs === 0) this.immediate = setImmediate(() => this.fire());
-    else this.dispatch();
+    // Decide at the end of this turn: requests parsed in the same I/O phase join first.
+    this.immediate ??= setImmediate(() => this.check());
   }
 
-  private fire(): void {
-    this.timer = undefined;
+  private check(): void {
     this.immediate = undefined;
-    if (!this.running && this.queue.length > 0) this.dispatch();
+    if (this.running || this.queue.length === 0) return;
+    const oldest = this.queue[0] as Pending;
+    const wait = oldest.enqueuedAt + this.options.maxDelayMs - performance.now();
+    if (wait <= 0 || this.options.arriving?.() === 0) {
+      this.clearTimer();
+      this.dispatch();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.check();
+    }, wait);
   }
 
   private clearTimer(): void {
@@ -239,9 +251,13 @@ export class DynamicBatcher {
     p.reject(
       error instanceof ModelautoError
         ? error
-        : new ModelautoError('INTERNAL', `${this.label}: inference failed: ${error instanceof Error ? error.message : String(error)}`, {
-            cause: error,
-          }),
+        : new ModelautoError(
+            'INTERNAL',
+            `${this.label}: inference failed: ${error instanceof Error ? error.message : String(error)}`,
+            {
+              cause: error,
+            },
+          ),
     );
   }
 
@@ -256,7 +272,8 @@ export class DynamicBatcher {
 function mergeFeeds(slices: Slice[], rows: number): Record<string, RuntimeTensor> {
   const first = slices[0] as Slice;
   // One request, whole: its own tensors, no copy.
-  if (slices.length === 1 && first.start === 0 && first.rows === first.pending.rows) return first.pending.feeds;
+  if (slices.length === 1 && first.start === 0 && first.rows === first.pending.rows)
+    return first.pending.feeds;
   const merged: Record<string, RuntimeTensor> = {};
   for (const [name, proto] of Object.entries(first.pending.feeds)) {
     const rowSize = rowSizeOf(proto.dims);
@@ -266,7 +283,8 @@ function mergeFeeds(slices: Slice[], rows: number): Record<string, RuntimeTensor
       let at = 0;
       for (const s of slices) {
         const t = s.pending.feeds[name];
-        if (!t || t.type !== 'float32') throw new ModelautoError('INTERNAL', `batch input ${name} is missing or not float32`);
+        if (!t || t.type !== 'float32')
+          throw new ModelautoError('INTERNAL', `batch input ${name} is missing or not float32`);
         data.set(t.data.subarray(s.start * rowSize, (s.start + s.rows) * rowSize), at);
         at += s.rows * rowSize;
       }
@@ -275,7 +293,8 @@ function mergeFeeds(slices: Slice[], rows: number): Record<string, RuntimeTensor
       const data: string[] = [];
       for (const s of slices) {
         const t = s.pending.feeds[name];
-        if (!t || t.type !== 'string') throw new ModelautoError('INTERNAL', `batch input ${name} is missing or not string`);
+        if (!t || t.type !== 'string')
+          throw new ModelautoError('INTERNAL', `batch input ${name} is missing or not string`);
         for (let i = s.start * rowSize; i < (s.start + s.rows) * rowSize; i++) data.push(t.data[i] as string);
       }
       merged[name] = { type: 'string', data, dims };

@@ -50,8 +50,10 @@ export function isNumericDatatype(t: OipDatatype): boolean {
  * the served input's decision.
  */
 export function elementProblem(t: OipDatatype, value: unknown): string | null {
-  if (t === 'BOOL') return typeof value === 'boolean' ? null : `expected true or false for BOOL, got ${describe(value)}`;
-  if (t === 'BYTES') return typeof value === 'string' ? null : `expected a string for BYTES, got ${describe(value)}`;
+  if (t === 'BOOL')
+    return typeof value === 'boolean' ? null : `expected true or false for BOOL, got ${describe(value)}`;
+  if (t === 'BYTES')
+    return typeof value === 'string' ? null : `expected a string for BYTES, got ${describe(value)}`;
   if (typeof value !== 'number') return `expected a number for ${t}, got ${describe(value)}`;
   const range = INTEGER_RANGES[t];
   if (range) {

@@ -4,7 +4,14 @@
  * Data is row-major, flat or nested as the shape; every element is checked against its datatype, then
  * the datatype against what the served input takes.
  */
-import { describe, elementProblem, isNumericDatatype, isOipDatatype, OIP_DATATYPES, type OipDatatype } from './datatypes.js';
+import {
+  describe,
+  elementProblem,
+  isNumericDatatype,
+  isOipDatatype,
+  OIP_DATATYPES,
+  type OipDatatype,
+} from './datatypes.js';
 import { bad, InputReader, isPlainObject, sampleSizeOf } from './decode-values.js';
 import type { DecodedRequest } from './decode-tf.js';
 import type { ServedInput, ServedSignature } from './signature.js';
@@ -36,7 +43,10 @@ const INPUT_KEYS = new Set(['name', 'shape', 'datatype', 'parameters', 'data']);
 export function parseInferBody(body: unknown): OipInferBody {
   if (!isPlainObject(body)) throw bad(`the request body must be a JSON object, got ${describe(body)}`);
   const unknown = Object.keys(body).find((k) => !TOP_KEYS.has(k));
-  if (unknown !== undefined) throw bad(`unknown key ${JSON.stringify(unknown)}; an inference request has id, parameters, inputs and outputs`);
+  if (unknown !== undefined)
+    throw bad(
+      `unknown key ${JSON.stringify(unknown)}; an inference request has id, parameters, inputs and outputs`,
+    );
   const id = body['id'];
   if (id !== undefined && typeof id !== 'string') throw bad(`"id" must be a string, got ${describe(id)}`);
   checkParameters(body['parameters'], 'parameters');
@@ -46,11 +56,16 @@ export function parseInferBody(body: unknown): OipInferBody {
   const seen = new Set<string>();
   const parsed = inputs.map((t, index) => {
     const where = `inputs[${index}]`;
-    if (!isPlainObject(t)) throw bad(`${where}: expected an object with name, shape, datatype and data, got ${describe(t)}`);
+    if (!isPlainObject(t))
+      throw bad(`${where}: expected an object with name, shape, datatype and data, got ${describe(t)}`);
     const extra = Object.keys(t).find((k) => !INPUT_KEYS.has(k));
-    if (extra !== undefined) throw bad(`${where}: unknown key ${JSON.stringify(extra)}; an input has name, shape, datatype, parameters and data`);
+    if (extra !== undefined)
+      throw bad(
+        `${where}: unknown key ${JSON.stringify(extra)}; an input has name, shape, datatype, parameters and data`,
+      );
     const name = t['name'];
-    if (typeof name !== 'string' || name === '') throw bad(`${where}.name: expected a non-empty string, got ${describe(name)}`);
+    if (typeof name !== 'string' || name === '')
+      throw bad(`${where}.name: expected a non-empty string, got ${describe(name)}`);
     if (seen.has(name)) throw bad(`${where}: input ${JSON.stringify(name)} is given twice`);
     seen.add(name);
     const shape = t['shape'];
@@ -70,21 +85,27 @@ export function parseInferBody(body: unknown): OipInferBody {
 
 function parseOutputs(outputs: unknown): OipRequestedOutput[] | undefined {
   if (outputs === undefined) return undefined;
-  if (!Array.isArray(outputs)) throw bad(`"outputs" must be a list of requested outputs, got ${describe(outputs)}`);
+  if (!Array.isArray(outputs))
+    throw bad(`"outputs" must be a list of requested outputs, got ${describe(outputs)}`);
   return outputs.map((o, i) => {
     const where = `outputs[${i}]`;
     if (!isPlainObject(o)) throw bad(`${where}: expected an object with a name, got ${describe(o)}`);
     const name = o['name'];
-    if (typeof name !== 'string' || name === '') throw bad(`${where}.name: expected a non-empty string, got ${describe(name)}`);
+    if (typeof name !== 'string' || name === '')
+      throw bad(`${where}.name: expected a non-empty string, got ${describe(name)}`);
     const extra = Object.keys(o).find((k) => k !== 'name' && k !== 'parameters');
-    if (extra !== undefined) throw bad(`${where}: unknown key ${JSON.stringify(extra)}; a requested output has name and parameters`);
+    if (extra !== undefined)
+      throw bad(`${where}: unknown key ${JSON.stringify(extra)}; a requested output has name and parameters`);
     const params = checkParameters(o['parameters'], `${where}.parameters`);
     const out: OipRequestedOutput = { name };
-    if (params['binary_data'] === true) throw bad(`${where}.parameters.binary_data: binary tensor data is not supported; ask for JSON data`);
+    if (params['binary_data'] === true)
+      throw bad(`${where}.parameters.binary_data: binary tensor data is not supported; ask for JSON data`);
     const k = params['classification'];
     if (k !== undefined) {
       if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) {
-        throw bad(`${where}.parameters.classification: expected a positive integer (how many top classes), got ${describe(k)}`);
+        throw bad(
+          `${where}.parameters.classification: expected a positive integer (how many top classes), got ${describe(k)}`,
+        );
       }
       out.classification = k;
     }
@@ -108,7 +129,8 @@ export function decodeInfer(body: OipInferBody, sig: ServedSignature): DecodedRe
   const byName = new Map(sig.inputs.map((i) => [i.name, i]));
   const list = sig.inputs.map((i) => i.name).join(', ');
   for (const t of body.inputs) {
-    if (!byName.has(t.name)) throw bad(`inputs[${t.index}]: unknown input ${JSON.stringify(t.name)}; the model takes: ${list}`);
+    if (!byName.has(t.name))
+      throw bad(`inputs[${t.index}]: unknown input ${JSON.stringify(t.name)}; the model takes: ${list}`);
   }
   const given = new Map(body.inputs.map((t) => [t.name, t]));
   let rows: number | undefined;
@@ -120,7 +142,10 @@ export function decodeInfer(body: OipInferBody, sig: ServedSignature): DecodedRe
     checkDatatype(input, t.datatype, where);
     const n = batchOf(input, t.shape, where);
     if (rows === undefined) rows = n;
-    else if (n !== rows) throw bad(`${where}: shape [${t.shape.join(', ')}] has ${n} rows, the other inputs ${rows}: every input needs the same batch size`);
+    else if (n !== rows)
+      throw bad(
+        `${where}: shape [${t.shape.join(', ')}] has ${n} rows, the other inputs ${rows}: every input needs the same batch size`,
+      );
     const values = flatten(t.data, t.shape, where);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
@@ -146,12 +171,16 @@ export function decodeInfer(body: OipInferBody, sig: ServedSignature): DecodedRe
 function checkDatatype(input: ServedInput, datatype: OipDatatype, where: string): void {
   if (input.role === 'tensor' || input.kind === 'numeric') {
     if (!isNumericDatatype(datatype)) {
-      throw bad(`${where}: datatype ${datatype} does not fit input "${input.name}", which takes numbers (FP32, or FP16, FP64, INT*, UINT*)`);
+      throw bad(
+        `${where}: datatype ${datatype} does not fit input "${input.name}", which takes numbers (FP32, or FP16, FP64, INT*, UINT*)`,
+      );
     }
     return;
   }
   if (datatype.startsWith('FP')) {
-    throw bad(`${where}: datatype ${datatype} does not fit categorical input "${input.name}", which takes BYTES (or BOOL, INT*, UINT*)`);
+    throw bad(
+      `${where}: datatype ${datatype} does not fit categorical input "${input.name}", which takes BYTES (or BOOL, INT*, UINT*)`,
+    );
   }
 }
 
@@ -163,13 +192,22 @@ function batchOf(input: ServedInput, shape: number[], where: string): number {
   const ok =
     n !== undefined &&
     (sameShape(per, expected) ||
-      (input.role === 'tensor' && sameShape(per.filter((d) => d !== 1), expected.filter((d) => d !== 1))) ||
+      (input.role === 'tensor' &&
+        sameShape(
+          per.filter((d) => d !== 1),
+          expected.filter((d) => d !== 1),
+        )) ||
       (input.role === 'tensor' && per.length === 1 && per[0] === size) ||
       (input.role === 'column' && per.length === 1 && per[0] === 1) ||
       (input.role === 'tensor' && expected.length === 0 && per.length === 0));
   if (!ok) {
-    const want = input.role === 'tensor' ? `[n, ${expected.join(', ')}]${expected.length > 1 ? ` or [n, ${size}]` : ''}` : '[n] or [n, 1]';
-    throw bad(`${where}: shape [${shape.join(', ')}] does not fit input "${input.name}", which takes ${want}`);
+    const want =
+      input.role === 'tensor'
+        ? `[n, ${expected.join(', ')}]${expected.length > 1 ? ` or [n, ${size}]` : ''}`
+        : '[n] or [n, 1]';
+    throw bad(
+      `${where}: shape [${shape.join(', ')}] does not fit input "${input.name}", which takes ${want}`,
+    );
   }
   return n as number;
 }
@@ -199,7 +237,9 @@ function flatten(data: unknown, shape: number[], where: string): unknown[] {
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw bad(`${path}: expected a list of ${shape[dim]} (data nested as shape [${shape.join(', ')}]), got ${describe(v)}`);
+      throw bad(
+        `${path}: expected a list of ${shape[dim]} (data nested as shape [${shape.join(', ')}]), got ${describe(v)}`,
+      );
     }
     for (let i = 0; i < v.length; i++) walk(v[i], dim + 1, `${path}[${i}]`);
   };

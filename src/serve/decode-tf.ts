@@ -29,15 +29,20 @@ export function parsePredictBody(body: unknown): TfPredictBody {
   const hasInstances = Object.hasOwn(doc, 'instances');
   const hasInputs = Object.hasOwn(doc, 'inputs');
   if (hasInstances && hasInputs) {
-    throw bad(`the request has both "instances" (row format) and "inputs" (columnar format): send exactly one of them`);
+    throw bad(
+      `the request has both "instances" (row format) and "inputs" (columnar format): send exactly one of them`,
+    );
   }
   const unknown = Object.keys(doc).find((k) => k !== 'signature_name' && k !== 'instances' && k !== 'inputs');
   if (unknown !== undefined) {
-    throw bad(`unknown key ${JSON.stringify(unknown)} in the request: expected "instances" or "inputs" (and optionally "signature_name")`);
+    throw bad(
+      `unknown key ${JSON.stringify(unknown)} in the request: expected "instances" or "inputs" (and optionally "signature_name")`,
+    );
   }
   if (hasInstances) {
     const v = doc['instances'];
-    if (!Array.isArray(v)) throw bad(`"instances" must be a list with one entry per instance, got ${describe(v)}`);
+    if (!Array.isArray(v))
+      throw bad(`"instances" must be a list with one entry per instance, got ${describe(v)}`);
     if (v.length === 0) throw bad(`"instances" is empty: the batch needs at least one instance`);
     return { format: 'row', value: v };
   }
@@ -46,7 +51,9 @@ export function parsePredictBody(body: unknown): TfPredictBody {
 }
 
 export function decodePredict(body: TfPredictBody, sig: ServedSignature): DecodedRequest {
-  return body.format === 'row' ? decodeRows(body.value as unknown[], sig, 'instances') : decodeColumns(body.value, sig);
+  return body.format === 'row'
+    ? decodeRows(body.value as unknown[], sig, 'instances')
+    : decodeColumns(body.value, sig);
 }
 
 /** `examples` (with `context` merged into each) as the instances of a row-format request. */
@@ -55,19 +62,25 @@ export function parseExamplesBody(body: unknown, method: 'classify' | 'regress')
   checkSignature(doc, [...SIGNATURES, method, `tensorflow/serving/${method}`]);
   const unknown = Object.keys(doc).find((k) => k !== 'signature_name' && k !== 'examples' && k !== 'context');
   if (unknown !== undefined) {
-    throw bad(`unknown key ${JSON.stringify(unknown)} in the request: expected "examples" (and optionally "context", "signature_name")`);
+    throw bad(
+      `unknown key ${JSON.stringify(unknown)} in the request: expected "examples" (and optionally "context", "signature_name")`,
+    );
   }
-  if (!Object.hasOwn(doc, 'examples')) throw bad(`missing "examples": a ${method} request sends a list of examples`);
+  if (!Object.hasOwn(doc, 'examples'))
+    throw bad(`missing "examples": a ${method} request sends a list of examples`);
   const examples = doc['examples'];
   if (!Array.isArray(examples)) throw bad(`"examples" must be a list of objects, got ${describe(examples)}`);
   if (examples.length === 0) throw bad(`"examples" is empty: the batch needs at least one example`);
   const context = doc['context'];
-  if (context !== undefined && !isPlainObject(context)) throw bad(`"context" must be an object of features, got ${describe(context)}`);
+  if (context !== undefined && !isPlainObject(context))
+    throw bad(`"context" must be an object of features, got ${describe(context)}`);
   return examples.map((e, i) => {
-    if (!isPlainObject(e)) throw bad(`examples[${i}]: an example must be an object of features, got ${describe(e)}`);
+    if (!isPlainObject(e))
+      throw bad(`examples[${i}]: an example must be an object of features, got ${describe(e)}`);
     if (!context) return e;
     const shared = Object.keys(context).find((k) => Object.hasOwn(e, k));
-    if (shared !== undefined) throw bad(`examples[${i}].${shared}: the feature is in "context" too; a feature goes in one of them`);
+    if (shared !== undefined)
+      throw bad(`examples[${i}].${shared}: the feature is in "context" too; a feature goes in one of them`);
     return { ...context, ...e };
   });
 }
@@ -86,7 +99,12 @@ function checkSignature(doc: Record<string, unknown>, allowed: string[]): void {
   if (s === undefined) return;
   if (typeof s !== 'string') throw bad(`"signature_name" must be a string, got ${describe(s)}`);
   if (!allowed.includes(s)) {
-    throw bad(`serving signature ${JSON.stringify(s)} not found; this endpoint serves ${allowed.filter((a) => a).map((a) => JSON.stringify(a)).join(', ')}`);
+    throw bad(
+      `serving signature ${JSON.stringify(s)} not found; this endpoint serves ${allowed
+        .filter((a) => a)
+        .map((a) => JSON.stringify(a))
+        .join(', ')}`,
+    );
   }
 }
 
@@ -94,7 +112,12 @@ function names(sig: ServedSignature): string {
   return sig.inputs.map((i) => i.name).join(', ');
 }
 
-function decodeRows(items: unknown[], sig: ServedSignature, key: 'instances' | 'examples', objects = false): DecodedRequest {
+function decodeRows(
+  items: unknown[],
+  sig: ServedSignature,
+  key: 'instances' | 'examples',
+  objects = false,
+): DecodedRequest {
   const rows = items.length;
   const readers = sig.inputs.map((input) => new InputReader(input, rows));
   const byName = new Map(readers.map((r) => [r.input.name, r]));
@@ -106,10 +129,13 @@ function decodeRows(items: unknown[], sig: ServedSignature, key: 'instances' | '
       continue;
     }
     if (!isPlainObject(item)) {
-      throw bad(`${key}[${i}]: expected an object with the inputs ${names(sig)} (the model has ${sig.inputs.length} inputs), got ${describe(item)}`);
+      throw bad(
+        `${key}[${i}]: expected an object with the inputs ${names(sig)} (the model has ${sig.inputs.length} inputs), got ${describe(item)}`,
+      );
     }
     for (const k of Object.keys(item)) {
-      if (!byName.has(k)) throw bad(`${key}[${i}]: unknown input ${JSON.stringify(k)}; the model takes: ${names(sig)}`);
+      if (!byName.has(k))
+        throw bad(`${key}[${i}]: unknown input ${JSON.stringify(k)}; the model takes: ${names(sig)}`);
     }
     for (const r of readers) {
       const name = r.input.name;
@@ -118,7 +144,11 @@ function decodeRows(items: unknown[], sig: ServedSignature, key: 'instances' | '
       else throw bad(`${key}[${i}]: missing input ${JSON.stringify(name)}; the model takes: ${names(sig)}`);
     }
   }
-  return { inputs: collect(readers), rows, rowName: (row, input) => `${key}[${row}]${input !== undefined ? `.${input}` : ''}` };
+  return {
+    inputs: collect(readers),
+    rows,
+    rowName: (row, input) => `${key}[${row}]${input !== undefined ? `.${input}` : ''}`,
+  };
 }
 
 function decodeColumns(value: unknown, sig: ServedSignature): DecodedRequest {
@@ -127,25 +157,34 @@ function decodeColumns(value: unknown, sig: ServedSignature): DecodedRequest {
     tensors = new Map([[sig.inputs[0] as ServedInput, value]]);
   } else {
     if (!isPlainObject(value)) {
-      throw bad(`"inputs" must be an object of named tensors (the model has ${sig.inputs.length} inputs: ${names(sig)}), got ${describe(value)}`);
+      throw bad(
+        `"inputs" must be an object of named tensors (the model has ${sig.inputs.length} inputs: ${names(sig)}), got ${describe(value)}`,
+      );
     }
     const known = new Set(sig.inputs.map((i) => i.name));
     const unknown = Object.keys(value).find((k) => !known.has(k));
     if (unknown !== undefined) throw bad(`inputs.${unknown}: unknown input; the model takes: ${names(sig)}`);
     tensors = new Map();
     for (const input of sig.inputs) {
-      if (!Object.hasOwn(value, input.name)) throw bad(`missing named input ${JSON.stringify(input.name)} in "inputs"; the model takes: ${names(sig)}`);
+      if (!Object.hasOwn(value, input.name))
+        throw bad(
+          `missing named input ${JSON.stringify(input.name)} in "inputs"; the model takes: ${names(sig)}`,
+        );
       tensors.set(input, value[input.name]);
     }
   }
-  const single = tensors.size === 1;
-  const path = (input: ServedInput) => (single && !isPlainObject(value) ? 'inputs' : `inputs.${input.name}`);
+  // `"inputs": [...]` (the single input, unnamed) or `"inputs": {"name": [...]}`.
+  const named = isPlainObject(value);
+  const path = (input: ServedInput) => (named ? `inputs.${input.name}` : 'inputs');
   let rows: number | undefined;
   for (const [input, v] of tensors) {
-    if (!Array.isArray(v)) throw bad(`${path(input)}: expected a list with one entry per row, got ${describe(v)}`);
+    if (!Array.isArray(v))
+      throw bad(`${path(input)}: expected a list with one entry per row, got ${describe(v)}`);
     if (rows === undefined) rows = v.length;
     else if (v.length !== rows) {
-      throw bad(`${path(input)} has ${v.length} rows, the other inputs ${rows}: every input needs the same number of rows`);
+      throw bad(
+        `${path(input)} has ${v.length} rows, the other inputs ${rows}: every input needs the same number of rows`,
+      );
     }
   }
   if (!rows) throw bad(`"inputs" holds no rows: the batch needs at least one`);
@@ -158,7 +197,7 @@ function decodeColumns(value: unknown, sig: ServedSignature): DecodedRequest {
   return {
     inputs: collect(readers),
     rows,
-    rowName: (row, input) => (input !== undefined && !(single && !isPlainObject(value)) ? `inputs.${input}[${row}]` : `inputs[${row}]`),
+    rowName: (row, input) => (named && input !== undefined ? `inputs.${input}[${row}]` : `inputs[${row}]`),
   };
 }
 

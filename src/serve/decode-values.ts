@@ -50,7 +50,9 @@ export class InputReader {
   }
 
   result(): DecodedInput {
-    return this.tensor ? { role: 'tensor', data: this.tensor } : { role: 'column', values: this.cells as Cell[] };
+    return this.tensor
+      ? { role: 'tensor', data: this.tensor }
+      : { role: 'column', values: this.cells as Cell[] };
   }
 
   /** One row's value: a sample (nested as the sample shape, or flat) or one cell. */
@@ -89,7 +91,9 @@ export class InputReader {
       return;
     }
     if (!Array.isArray(value)) {
-      throw bad(`${path}: expected a list of shape [${shape.join(', ')}] for input "${this.input.name}", got ${describe(value)}`);
+      throw bad(
+        `${path}: expected a list of shape [${shape.join(', ')}] for input "${this.input.name}", got ${describe(value)}`,
+      );
     }
     // Flat samples are accepted for any sample shape (784 pixels for a 28x28 image).
     if (value.length === this.size && (shape.length === 1 || !Array.isArray(value[0]))) {
@@ -101,10 +105,22 @@ export class InputReader {
     }
     // Size-1 dimensions may be left out ([28, 28] for [28, 28, 1]): the values keep their order.
     const squeezed = shape.filter((d) => d !== 1);
-    this.nested(value, depthOf(value) === squeezed.length && squeezed.length !== shape.length ? squeezed : shape, 0, offset, path);
+    this.nested(
+      value,
+      depthOf(value) === squeezed.length && squeezed.length !== shape.length ? squeezed : shape,
+      0,
+      offset,
+      path,
+    );
   }
 
-  private nested(value: unknown, shape: readonly number[], dim: number, offset: number, path: string): number {
+  private nested(
+    value: unknown,
+    shape: readonly number[],
+    dim: number,
+    offset: number,
+    path: string,
+  ): number {
     const n = shape[dim] as number;
     if (!Array.isArray(value) || value.length !== n) {
       throw bad(
@@ -123,7 +139,8 @@ export class InputReader {
   }
 
   private number(v: unknown, path: string): number {
-    if (typeof v !== 'number') throw bad(`${path}: expected a number for input "${this.input.name}", got ${describe(v)}`);
+    if (typeof v !== 'number')
+      throw bad(`${path}: expected a number for input "${this.input.name}", got ${describe(v)}`);
     if (!Number.isFinite(v)) {
       throw bad(`${path}: ${v} is not allowed: input "${this.input.name}" takes finite numbers`);
     }
@@ -154,7 +171,9 @@ export class InputReader {
             : ': expected a finite number'),
       );
     }
-    throw bad(`${path}: expected one value (a number, text, boolean or null) for column "${input.name}", got ${describe(v)}`);
+    throw bad(
+      `${path}: expected one value (a number, text, boolean or null) for column "${input.name}", got ${describe(v)}`,
+    );
   }
 }
 

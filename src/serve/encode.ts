@@ -15,8 +15,11 @@ type Tensor = { data: Float32Array; sampleShape: number[] };
 export function tfPredictResponse(out: ServedOutputs, format: TfFormat): string {
   const entries = [...out.tensors.entries()];
   if (format === 'columnar') {
-    if (entries.length === 1) return `{"outputs":${batchJson((entries[0] as [string, Tensor])[1], out.rows, formatFloat32)}}`;
-    const parts = entries.map(([name, t]) => `${JSON.stringify(name)}:${batchJson(t, out.rows, formatFloat32)}`);
+    if (entries.length === 1)
+      return `{"outputs":${batchJson((entries[0] as [string, Tensor])[1], out.rows, formatFloat32)}}`;
+    const parts = entries.map(
+      ([name, t]) => `${JSON.stringify(name)}:${batchJson(t, out.rows, formatFloat32)}`,
+    );
     return `{"outputs":{${parts.join(',')}}}`;
   }
   let s = '{"predictions":[';
@@ -25,7 +28,10 @@ export function tfPredictResponse(out: ServedOutputs, format: TfFormat): string 
     if (entries.length === 1) {
       s += rowJson((entries[0] as [string, Tensor])[1], r, formatFloat32);
     } else {
-      s += '{' + entries.map(([name, t]) => `${JSON.stringify(name)}:${rowJson(t, r, formatFloat32)}`).join(',') + '}';
+      s +=
+        '{' +
+        entries.map(([name, t]) => `${JSON.stringify(name)}:${rowJson(t, r, formatFloat32)}`).join(',') +
+        '}';
     }
   }
   return s + ']}';
@@ -50,7 +56,10 @@ export function tfClassifyResponse(out: ServedOutputs, labels: readonly string[]
 export function tfRegressResponse(out: ServedOutputs): string {
   const [entry] = out.tensors.values();
   if (!entry || out.tensors.size !== 1 || sampleSizeOf(entry.sampleShape) !== 1) {
-    throw new ModelautoError('INVALID_ARGUMENT', 'this model does not give one value per example: use :predict');
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      'this model does not give one value per example: use :predict',
+    );
   }
   return `{"results":${flatJson(entry.data.subarray(0, out.rows), formatFloat32)}}`;
 }
@@ -68,7 +77,8 @@ export function oipInferResponse(out: ServedOutputs, ctx: OipResponseContext): s
   const wanted = ctx.requested ?? [...out.tensors.keys()].map((name) => ({ name }) as OipRequestedOutput);
   const parts = wanted.map((w) => {
     const t = out.tensors.get(w.name) as Tensor;
-    if (w.classification !== undefined) return classificationJson(w.name, t, out.rows, w.classification, ctx.labels ?? []);
+    if (w.classification !== undefined)
+      return classificationJson(w.name, t, out.rows, w.classification, ctx.labels ?? []);
     const shape = [out.rows, ...t.sampleShape];
     return `{"name":${JSON.stringify(w.name)},"shape":[${shape.join(',')}],"datatype":"FP32","data":${flatJson(
       t.data.subarray(0, out.rows * sampleSizeOf(t.sampleShape)),
@@ -83,7 +93,13 @@ export function oipInferResponse(out: ServedOutputs, ctx: OipResponseContext): s
  * Triton's classification extension: the top `k` classes of each row, best first, as BYTES
  * "<score>:<index>:<label>" (score printed with six decimals, as Triton's std::to_string does).
  */
-function classificationJson(name: string, t: Tensor, rows: number, k: number, labels: readonly string[]): string {
+function classificationJson(
+  name: string,
+  t: Tensor,
+  rows: number,
+  k: number,
+  labels: readonly string[],
+): string {
   const classes = sampleSizeOf(t.sampleShape);
   const top = Math.min(k, classes);
   const data: string[] = [];
@@ -92,7 +108,9 @@ function classificationJson(name: string, t: Tensor, rows: number, k: number, la
       (a, b) => (t.data[r * classes + b] as number) - (t.data[r * classes + a] as number) || a - b,
     );
     for (const i of order.slice(0, top)) {
-      data.push(`${(t.data[r * classes + i] as number).toFixed(6)}:${i}${labels[i] !== undefined ? `:${labels[i]}` : ''}`);
+      data.push(
+        `${(t.data[r * classes + i] as number).toFixed(6)}:${i}${labels[i] !== undefined ? `:${labels[i]}` : ''}`,
+      );
     }
   }
   return `{"name":${JSON.stringify(name)},"shape":[${rows},${top}],"datatype":"BYTES","data":${JSON.stringify(data)}}`;
@@ -101,7 +119,10 @@ function classificationJson(name: string, t: Tensor, rows: number, k: number, la
 function classScores(out: ServedOutputs, classes: number): Tensor {
   const [t] = out.tensors.values();
   if (!t || out.tensors.size !== 1 || t.sampleShape.length !== 1 || t.sampleShape[0] !== classes) {
-    throw new ModelautoError('INVALID_ARGUMENT', `this model does not give one score per class (${classes} classes): use :predict`);
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      `this model does not give one score per class (${classes} classes): use :predict`,
+    );
   }
   return t;
 }

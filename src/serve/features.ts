@@ -15,7 +15,11 @@ export type DecodedInputs = Map<string, DecodedInput>;
 /** Names row `row` (and the input, for a column) the way the client's protocol addresses it. */
 export type RowNamer = (row: number, input?: string) => string;
 
-export type FeatureBuilder = (inputs: DecodedInputs, rows: number, rowName: RowNamer) => Record<string, RuntimeTensor>;
+export type FeatureBuilder = (
+  inputs: DecodedInputs,
+  rows: number,
+  rowName: RowNamer,
+) => Record<string, RuntimeTensor>;
 
 function tensorOf(inputs: DecodedInputs, name: string): Float32Array {
   const d = inputs.get(name);
@@ -28,7 +32,11 @@ function dimsOf(info: RuntimeTensorInfo, rows: number): number[] {
 }
 
 /** Raw samples, scaled with the saved pixel scaling, into the model's input. */
-export function tensorFeatures(pre: Preprocessor, model: RuntimeTensorInfo, servedName: string): FeatureBuilder {
+export function tensorFeatures(
+  pre: Preprocessor,
+  model: RuntimeTensorInfo,
+  servedName: string,
+): FeatureBuilder {
   return (inputs, rows, rowName) => {
     try {
       const { x } = pre.transformTensor(tensorOf(inputs, servedName), rows);
@@ -53,7 +61,8 @@ export function passThroughFeatures(pairs: { served: string; model: RuntimeTenso
 function records(pre: Preprocessor, inputs: DecodedInputs, rows: number): Record<string, Cell>[] {
   const columns = pre.inputColumns.map((c) => {
     const d = inputs.get(c.name);
-    if (!d || d.role !== 'column') throw new ModelautoError('INTERNAL', `decoded column ${c.name} is missing`);
+    if (!d || d.role !== 'column')
+      throw new ModelautoError('INTERNAL', `decoded column ${c.name} is missing`);
     return { name: c.name, values: d.values };
   });
   const out: Record<string, Cell>[] = new Array(rows);
@@ -81,7 +90,10 @@ export function tableFeatures(pre: Preprocessor, model: RuntimeTensorInfo): Feat
  * Column values for an ONNX graph with the preprocessing inside: validated by the JS transform first
  * (the graph cannot refuse a record), then fed raw, one `[rows, 1]` tensor per column.
  */
-export function tableGraphFeatures(pre: Preprocessor, state: Extract<PreprocessorState, { kind: 'table' }>): FeatureBuilder {
+export function tableGraphFeatures(
+  pre: Preprocessor,
+  state: Extract<PreprocessorState, { kind: 'table' }>,
+): FeatureBuilder {
   const missing = new Set(state.missingValues);
   const marker = state.missingValues[0] ?? '';
   return (inputs, rows, rowName) => {

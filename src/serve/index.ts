@@ -4,12 +4,32 @@
  */
 export { startServer, type StartServerOptions, type RunningServer } from './server.js';
 export { ServeOptionsSchema, type ServeOptions, type ServeOptionsInput } from './options.js';
-export { ModelManager, type ModelState, type TrafficSettings, type Routed, type RouteKind } from './manager.js';
+export {
+  ModelManager,
+  type ModelState,
+  type TrafficSettings,
+  type Routed,
+  type RouteKind,
+} from './manager.js';
 export { ServedVersion, type ServedOutputs, type VersionState } from './served-version.js';
-export { DynamicBatcher, BatchTicket, QueueFullError, type BatcherOptions, type BatcherStats } from './batcher.js';
+export {
+  DynamicBatcher,
+  BatchTicket,
+  QueueFullError,
+  type BatcherOptions,
+  type BatcherStats,
+} from './batcher.js';
 export type { ModelRuntime, RuntimeTensor, RuntimeTensorInfo, RuntimeOutputs } from './runtime.js';
 export { OnnxModelRuntime } from './onnx-runtime.js';
-export { loadVersion, RUNTIME_CHOICES, PRECISIONS, type RuntimeChoice, type Precision, type LoadOptions, type LoadedModel } from './loader.js';
+export {
+  loadVersion,
+  RUNTIME_CHOICES,
+  PRECISIONS,
+  type RuntimeChoice,
+  type Precision,
+  type LoadOptions,
+  type LoadedModel,
+} from './loader.js';
 export type { ServedSignature, ServedInput, ServedOutput } from './signature.js';
 export { ShadowRecorder, type ShadowRecord, type ShadowSummary } from './shadow.js';
 export { OIP_DATATYPES, type OipDatatype } from './datatypes.js';

@@ -16,7 +16,10 @@ const MAX_DEPTH = 256;
 /** Parses a request body; a ModelautoError (400) that locates the problem when it is not JSON. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') {
-    throw new ModelautoError('INVALID_ARGUMENT', 'malformed JSON: the request body is empty; expected a JSON object');
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      'malformed JSON: the request body is empty; expected a JSON object',
+    );
   }
   try {
     return JSON.parse(text);
@@ -151,7 +154,9 @@ class LenientJsonParser {
       this.pos += word.length;
       return value;
     }
-    return this.fail(`unexpected token; expected a value (a number, string, true, false, null, NaN or Infinity)`);
+    return this.fail(
+      `unexpected token; expected a value (a number, string, true, false, null, NaN or Infinity)`,
+    );
   }
 
   private number(): number {
@@ -159,7 +164,9 @@ class LenientJsonParser {
     re.lastIndex = this.pos;
     const m = re.exec(this.text);
     if (!m || m[0] === '' || m[0] === '-') {
-      return this.fail('unexpected token; expected a value (a number, string, true, false, null, NaN or Infinity)');
+      return this.fail(
+        'unexpected token; expected a value (a number, string, true, false, null, NaN or Infinity)',
+      );
     }
     this.pos += m[0].length;
     return Number(m[0]);
@@ -177,13 +184,19 @@ class LenientJsonParser {
     const before = this.text.slice(0, this.pos);
     const line = before.split('\n').length;
     const column = this.pos - before.lastIndexOf('\n');
-    const got = this.pos < this.text.length ? ` (found ${JSON.stringify(this.text.slice(this.pos, this.pos + 12))})` : '';
+    const got =
+      this.pos < this.text.length
+        ? ` (found ${JSON.stringify(this.text.slice(this.pos, this.pos + 12))})`
+        : '';
     throw new ModelautoError(
       'INVALID_ARGUMENT',
       `malformed JSON at line ${line}, column ${column} (offset ${this.pos}): ${what}${got}`,
     );
   }
 }
+
+/** 2^kmax with 5^kmax < 10^(p + 1), by precision p. */
+const TIE_SCALE = Array.from({ length: 22 }, (_, p) => 2 ** Math.floor((p + 1) / Math.log10(5)));
 
 /**
  * `p` significant digits of `a` (> 0, finite) and its decimal exponent, rounded half to even as printf
@@ -194,8 +207,9 @@ function significant(a: number, p: number, exact: boolean): { digits: string; ex
   const e = s.indexOf('e');
   let digits = p > 1 ? s[0] + s.slice(2, e) : s.slice(0, e);
   let exp = Number(s.slice(e + 1));
-  // An exact tie needs the value to fit in p + 1 digits; only then look at its exact expansion.
-  if (exact && Number(a.toExponential(p)) === a) {
+  // An exact tie needs the value to fit in p + 1 significant digits; a value m * 2^-k (m odd) has as
+  // many as m * 5^k, so only values with a * TIE_SCALE[p] an integer can tie.
+  if (exact && Number.isInteger(a * (TIE_SCALE[p] ?? Infinity)) && Number(a.toExponential(p)) === a) {
     const full = a.toExponential(Math.min(100, p + 60));
     const ee = full.indexOf('e');
     const all = full[0] + full.slice(2, ee);
@@ -276,7 +290,8 @@ function nestedLevel(
   }
   let stride = 1;
   for (let d = dim + 1; d < shape.length; d++) stride *= shape[d] as number;
-  for (let i = 0; i < n; i++) s += (i ? ',' : '') + nestedLevel(data, offset + i * stride, shape, dim + 1, format);
+  for (let i = 0; i < n; i++)
+    s += (i ? ',' : '') + nestedLevel(data, offset + i * stride, shape, dim + 1, format);
   return s + ']';
 }
 

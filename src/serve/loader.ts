@@ -26,7 +26,13 @@ import {
 } from './features.js';
 import { OnnxModelRuntime } from './onnx-runtime.js';
 import type { ModelRuntime, RuntimeTensorInfo } from './runtime.js';
-import { preprocessedInputs, rawInputs, servedOutputs, signatureOf, type ServedSignature } from './signature.js';
+import {
+  preprocessedInputs,
+  rawInputs,
+  servedOutputs,
+  signatureOf,
+  type ServedSignature,
+} from './signature.js';
 
 export const RUNTIME_CHOICES = ['auto', 'onnx', 'tfjs'] as const;
 export type RuntimeChoice = (typeof RUNTIME_CHOICES)[number];
@@ -117,7 +123,8 @@ async function onnxExports(files: VersionFiles, precision: Precision): Promise<O
   }
   return found.sort(
     (a, b) =>
-      Number(a.manifest.preprocessingInGraph) - Number(b.manifest.preprocessingInGraph) || a.prefix.localeCompare(b.prefix),
+      Number(a.manifest.preprocessingInGraph) - Number(b.manifest.preprocessingInGraph) ||
+      a.prefix.localeCompare(b.prefix),
   );
 }
 
@@ -129,7 +136,8 @@ function parseManifest(data: Buffer, name: string): ExportManifest {
     throw new ModelautoError('INVALID_DATA', `artifact ${name}: not valid JSON`, { cause: e });
   }
   const r = ExportManifestSchema.safeParse(json);
-  if (!r.success) throw new ModelautoError('INVALID_DATA', `artifact ${name}: ${formatZodError(r.error, 'manifest')}`);
+  if (!r.success)
+    throw new ModelautoError('INVALID_DATA', `artifact ${name}: ${formatZodError(r.error, 'manifest')}`);
   return r.data;
 }
 
@@ -139,10 +147,13 @@ async function loadOnnx(files: VersionFiles, exp: OnnxExport, options: LoadOptio
   const entry = m.files.find((f) => f.path === file);
   const name = `${exp.prefix}${file}`;
   const bytes = await files.read(name, entry?.sha256);
-  const runtime = await OnnxModelRuntime.create(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
-    threads: options.threads,
-    source: name,
-  });
+  const runtime = await OnnxModelRuntime.create(
+    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    {
+      threads: options.threads,
+      source: name,
+    },
+  );
   try {
     const pre = m.preprocessor ? Preprocessor.fromJSON(m.preprocessor) : undefined;
     return { runtime, source: name, ...wire(runtime, pre, m.preprocessingInGraph, m.target, name) };
@@ -218,7 +229,10 @@ function wire(
   const signature = signatureOf(inputs, outputs, tgt);
   if (inGraph) {
     if (state.kind === 'tensor') {
-      return { signature, features: passThroughFeatures([{ served: 'input', model: single(runtime, source) }]) };
+      return {
+        signature,
+        features: passThroughFeatures([{ served: 'input', model: single(runtime, source) }]),
+      };
     }
     const names = new Set(runtime.inputs.map((i) => i.name));
     const missing = state.columns.find((c) => !names.has(c.name));
@@ -229,7 +243,10 @@ function wire(
   const expected = pre.inputShape.reduce((a, b) => a * b, 1);
   const actual = model.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
   if (expected !== actual) {
-    throw mismatch(source, `the model takes ${actual} values per sample, the saved preprocessing gives ${expected}`);
+    throw mismatch(
+      source,
+      `the model takes ${actual} values per sample, the saved preprocessing gives ${expected}`,
+    );
   }
   return {
     signature,
@@ -238,9 +255,11 @@ function wire(
 }
 
 function single(runtime: ModelRuntime, source: string): RuntimeTensorInfo {
-  if (runtime.inputs.length !== 1) throw mismatch(source, `expected one model input, found ${runtime.inputs.length}`);
+  if (runtime.inputs.length !== 1)
+    throw mismatch(source, `expected one model input, found ${runtime.inputs.length}`);
   const input = runtime.inputs[0] as RuntimeTensorInfo;
-  if (input.type !== 'float32') throw mismatch(source, `input ${input.name} is ${input.type}, expected float32`);
+  if (input.type !== 'float32')
+    throw mismatch(source, `input ${input.name} is ${input.type}, expected float32`);
   return input;
 }
 

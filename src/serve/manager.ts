@@ -109,7 +109,8 @@ export class ModelManager {
     try {
       if (!this.options.models) {
         for (const m of await this.options.stores.registry.listModels()) {
-          if (!this.entries.has(m.name) && !this.excluded.has(m.name)) this.entries.set(m.name, new ModelEntry(m.name));
+          if (!this.entries.has(m.name) && !this.excluded.has(m.name))
+            this.entries.set(m.name, new ModelEntry(m.name));
         }
       }
       for (const entry of this.entries.values()) await this.sync(entry, false);
@@ -129,7 +130,10 @@ export class ModelManager {
   private entry(name: string): ModelEntry {
     const e = this.entries.get(name);
     if (!e) {
-      throw new ModelautoError('NOT_FOUND', `model ${JSON.stringify(name)} is not served here; served models: ${this.modelNames.join(', ') || '(none)'}`);
+      throw new ModelautoError(
+        'NOT_FOUND',
+        `model ${JSON.stringify(name)} is not served here; served models: ${this.modelNames.join(', ') || '(none)'}`,
+      );
     }
     return e;
   }
@@ -175,7 +179,9 @@ export class ModelManager {
       return { version: v, kind: 'label' };
     }
     if (!r.primary) {
-      const why = e.failures.size ? ` (load failures: ${[...e.failures].map(([v, m]) => `v${v}: ${m}`).join('; ')})` : '';
+      const why = e.failures.size
+        ? ` (load failures: ${[...e.failures].map(([v, m]) => `v${v}: ${m}`).join('; ')})`
+        : '';
       throw new ModelautoError(
         'UNAVAILABLE',
         `model ${e.name} has no version to serve: no @${this.options.defaultAlias} alias and no ready version${why}`,
@@ -206,8 +212,10 @@ export class ModelManager {
 
   private notLoaded(e: ModelEntry, version: number): ModelautoError {
     const failure = e.failures.get(version);
-    if (failure) return new ModelautoError('UNAVAILABLE', `version ${version} of ${e.name} failed to load: ${failure}`);
-    if (e.loading.has(version)) return new ModelautoError('UNAVAILABLE', `version ${version} of ${e.name} is loading`);
+    if (failure)
+      return new ModelautoError('UNAVAILABLE', `version ${version} of ${e.name} failed to load: ${failure}`);
+    if (e.loading.has(version))
+      return new ModelautoError('UNAVAILABLE', `version ${version} of ${e.name} is loading`);
     const loaded = [...e.routes.byVersion.keys()].sort((a, b) => a - b);
     return new ModelautoError(
       'NOT_FOUND',
@@ -282,6 +290,7 @@ export class ModelManager {
     const challenger = challengerVersion !== undefined ? (next.get(challengerVersion) ?? null) : null;
     entry.routes = { primary, challenger, byVersion: next, aliases, latestReady };
     entry.seen = seen;
+    for (const v of entry.failures.keys()) if (!wanted.has(v)) entry.failures.delete(v);
     if (primary !== current.primary) {
       this.options.log(
         `${entry.name}: answering with version ${primary?.version ?? '(none)'}` +
@@ -341,7 +350,10 @@ export class ModelManager {
     }
     await this.sync(e, true);
     if (version !== undefined && !e.routes.byVersion.has(version)) {
-      throw new ModelautoError('UNAVAILABLE', `version ${version} of ${name} failed to load: ${e.failures.get(version) ?? 'unknown error'}`);
+      throw new ModelautoError(
+        'UNAVAILABLE',
+        `version ${version} of ${name} failed to load: ${e.failures.get(version) ?? 'unknown error'}`,
+      );
     }
   }
 
@@ -356,7 +368,9 @@ export class ModelManager {
       this.options.log(`${name}: no longer served`);
       return;
     }
-    const aliased = Object.entries(e.routes.aliases).filter(([, v]) => v === version).map(([a]) => `@${a}`);
+    const aliased = Object.entries(e.routes.aliases)
+      .filter(([, v]) => v === version)
+      .map(([a]) => `@${a}`);
     if (aliased.length > 0 || e.routes.primary?.version === version) {
       throw new ModelautoError(
         'CONFLICT',
@@ -371,28 +385,40 @@ export class ModelManager {
 
   async setAlias(name: string, alias: string, version: number, reason?: string): Promise<AliasMove | null> {
     this.entry(name);
-    const move = await this.options.stores.registry.setAlias(name, alias, version, { actor: ADMIN_ACTOR, ...(reason ? { reason } : {}) });
+    const move = await this.options.stores.registry.setAlias(name, alias, version, {
+      actor: ADMIN_ACTOR,
+      ...(reason ? { reason } : {}),
+    });
     await this.refresh(name);
     return move;
   }
 
   async deleteAlias(name: string, alias: string, reason?: string): Promise<AliasMove> {
     this.entry(name);
-    const move = await this.options.stores.registry.deleteAlias(name, alias, { actor: ADMIN_ACTOR, ...(reason ? { reason } : {}) });
+    const move = await this.options.stores.registry.deleteAlias(name, alias, {
+      actor: ADMIN_ACTOR,
+      ...(reason ? { reason } : {}),
+    });
     await this.refresh(name);
     return move;
   }
 
   async rollbackAlias(name: string, alias: string, reason?: string): Promise<AliasMove> {
     this.entry(name);
-    const move = await this.options.stores.registry.rollbackAlias(name, alias, { actor: ADMIN_ACTOR, ...(reason ? { reason } : {}) });
+    const move = await this.options.stores.registry.rollbackAlias(name, alias, {
+      actor: ADMIN_ACTOR,
+      ...(reason ? { reason } : {}),
+    });
     await this.refresh(name);
     return move;
   }
 
   setTraffic(name: string, traffic: TrafficSettings): void {
     const e = this.entry(name);
-    if ((traffic.canaryPercent > 0 || traffic.shadow) && e.routes.aliases[this.options.challengerAlias] === undefined) {
+    if (
+      (traffic.canaryPercent > 0 || traffic.shadow) &&
+      e.routes.aliases[this.options.challengerAlias] === undefined
+    ) {
       throw new ModelautoError(
         'CONFLICT',
         `model ${name} has no @${this.options.challengerAlias} alias: point it at a version before sending it traffic`,

@@ -20,14 +20,20 @@ export class OnnxModelRuntime implements ModelRuntime {
   ) {}
 
   /** `source` names the model in error messages. */
-  static async create(bytes: Uint8Array, options: { threads: number; source: string }): Promise<OnnxModelRuntime> {
+  static async create(
+    bytes: Uint8Array,
+    options: { threads: number; source: string },
+  ): Promise<OnnxModelRuntime> {
     const session = await createSession(bytes, { threads: options.threads });
     try {
       const inputs = session.inputMetadata.map((m) => info(m, options.source, 'input'));
       const outputs = session.outputMetadata.map((m) => info(m, options.source, 'output'));
       for (const o of outputs) {
         if (o.type !== 'float32') {
-          throw new ModelautoError('INVALID_DATA', `${options.source}: output ${o.name} is ${o.type}; the server serves float32 outputs`);
+          throw new ModelautoError(
+            'INVALID_DATA',
+            `${options.source}: output ${o.name} is ${o.type}; the server serves float32 outputs`,
+          );
         }
       }
       return new OnnxModelRuntime(session, inputs, outputs);
@@ -41,7 +47,10 @@ export class OnnxModelRuntime implements ModelRuntime {
     if (this.released) throw new ModelautoError('UNAVAILABLE', 'the ONNX session was released');
     const tensors: Record<string, ort.Tensor> = {};
     for (const [name, f] of Object.entries(feeds)) {
-      tensors[name] = f.type === 'string' ? new ort.Tensor('string', f.data, f.dims) : new ort.Tensor('float32', f.data, f.dims);
+      tensors[name] =
+        f.type === 'string'
+          ? new ort.Tensor('string', f.data, f.dims)
+          : new ort.Tensor('float32', f.data, f.dims);
     }
     const result = await this.session.run(tensors);
     const out: RuntimeOutputs = {};
@@ -65,7 +74,14 @@ export class OnnxModelRuntime implements ModelRuntime {
 function info(m: ort.InferenceSession.ValueMetadata, source: string, what: string): RuntimeTensorInfo {
   if (!m.isTensor) throw new ModelautoError('INVALID_DATA', `${source}: ${what} ${m.name} is not a tensor`);
   if (m.type !== 'float32' && m.type !== 'string') {
-    throw new ModelautoError('INVALID_DATA', `${source}: ${what} ${m.name} is ${m.type}; the server feeds float32 and string tensors`);
+    throw new ModelautoError(
+      'INVALID_DATA',
+      `${source}: ${what} ${m.name} is ${m.type}; the server feeds float32 and string tensors`,
+    );
   }
-  return { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : null)) };
+  return {
+    name: m.name,
+    type: m.type,
+    shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : null)),
+  };
 }

@@ -16,10 +16,16 @@ export const ServeOptionsSchema = z
     /** 0 picks a free port. */
     port: int('port').min(0).max(65535).default(8501),
     /** Served models; default every registered model. */
-    models: z.array(ModelNameSchema).min(1, 'models: name at least one model, or leave it out to serve all').optional(),
+    models: z
+      .array(ModelNameSchema)
+      .min(1, 'models: name at least one model, or leave it out to serve all')
+      .optional(),
     /** Most rows per inference run. */
     maxBatch: int('maxBatch').positive().max(65_536).default(64),
-    /** Longest wait of the oldest queued row for its batch to fill (ms, fractions allowed). */
+    /**
+     * Longest wait of the oldest queued row for its batch to fill (ms, fractions allowed); the server
+     * does not wait when no other request is on its way.
+     */
     maxDelayMs: z.number().min(0).max(10_000).default(2),
     /** Most rows waiting per version; beyond it requests get 503 with Retry-After. */
     queue: int('queue').positive().max(10_000_000).default(1024),
@@ -28,7 +34,9 @@ export const ServeOptionsSchema = z
     /** Per-request deadline; later requests get 504. */
     requestTimeoutMs: int('requestTimeoutMs').positive().default(10_000),
     /** Largest request body in bytes. */
-    bodyLimit: int('bodyLimit').positive().default(16 * 1024 * 1024),
+    bodyLimit: int('bodyLimit')
+      .positive()
+      .default(16 * 1024 * 1024),
     /** onnxruntime intra-op threads per session (0: onnxruntime's default). */
     threads: int('threads').min(0).max(256).default(1),
     runtime: z.enum(RUNTIME_CHOICES).default('auto'),

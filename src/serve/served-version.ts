@@ -33,13 +33,18 @@ export class ServedVersion {
   readonly loadedAt = Date.now();
   private inflight = 0;
   private drained: (() => void) | undefined;
+  private retiring: Promise<void> | undefined;
 
   constructor(
     readonly record: ModelVersionRecord,
     readonly loaded: LoadedModel,
     batching: BatcherOptions,
   ) {
-    this.batcher = new DynamicBatcher((feeds) => loaded.runtime.run(feeds), batching, `${record.model}:${record.version}`);
+    this.batcher = new DynamicBatcher(
+      (feeds) => loaded.runtime.run(feeds),
+      batching,
+      `${record.model}:${record.version}`,
+    );
   }
 
   get model(): string {
@@ -63,7 +68,10 @@ export class ServedVersion {
       const inputs: DecodedInputs = new Map();
       for (const i of this.signature.inputs) {
         if (i.role === 'tensor') {
-          inputs.set(i.name, { role: 'tensor', data: new Float32Array(rows * i.sampleShape.reduce((a, b) => a * b, 1)) });
+          inputs.set(i.name, {
+            role: 'tensor',
+            data: new Float32Array(rows * i.sampleShape.reduce((a, b) => a * b, 1)),
+          });
         } else {
           const value = i.kind === 'numeric' ? 0 : (i.categories[0] ?? null);
           inputs.set(i.name, { role: 'column', values: new Array(rows).fill(value) });
@@ -76,7 +84,10 @@ export class ServedVersion {
   /** Marks the version in use; callers must call `release()` exactly once afterwards. */
   acquire(): void {
     if (this.state !== 'AVAILABLE') {
-      throw new ModelautoError('UNAVAILABLE', `version ${this.version} of ${this.model} is ${this.state.toLowerCase()}`);
+      throw new ModelautoError(
+        'UNAVAILABLE',
+        `version ${this.version} of ${this.model} is ${this.state.toLowerCase()}`,
+      );
     }
     this.inflight++;
   }
@@ -87,7 +98,12 @@ export class ServedVersion {
   }
 
   /** Preprocesses, batches and runs `rows` decoded rows; the outputs as served. */
-  async infer(inputs: DecodedInputs, rows: number, rowName: RowNamer, ticket?: BatchTicket): Promise<ServedOutputs> {
+  async infer(
+    inputs: DecodedInputs,
+    rows: number,
+    rowName: RowNamer,
+    ticket?: BatchTicket,
+  ): Promise<ServedOutputs> {
     this.stats.requests++;
     this.stats.rows += rows;
     try {
@@ -110,13 +126,15 @@ export class ServedVersion {
     return { rows, tensors };
   }
 
-  /** Stops taking requests, waits for the ones in flight, frees the runtime. */
-  async retire(): Promise<void> {
-    if (this.state === 'END') return;
-    this.state = 'UNLOADING';
-    if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    await this.batcher.drain();
-    await this.loaded.runtime.release();
-    this.state = 'END';
+  /** Stops taking requests, waits for the ones in flight, frees the runtime (once, however often called). */
+  retire(): Promise<void> {
+    this.retiring ??= (async () => {
+      this.state = 'UNLOADING';
+      if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      await this.batcher.drain();
+      await this.loaded.runtime.release();
+      this.state = 'END';
+    })();
+    return this.retiring;
   }
 }

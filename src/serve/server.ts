@@ -46,11 +46,17 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
   }
   const stores = given ?? (await openStores(options.store));
   const shadow = new ShadowRecorder(options.shadowLog);
+  const state: AppState = { closing: false, inflight: 0, receiving: 0, onIdle: undefined };
   const manager = new ModelManager({
     stores,
     models: options.models,
     load: { runtime: options.runtime, precision: options.precision, threads: options.threads },
-    batching: { maxBatch: options.maxBatch, maxDelayMs: options.maxDelayMs, queueRows: options.queue },
+    batching: {
+      maxBatch: options.maxBatch,
+      maxDelayMs: options.maxDelayMs,
+      queueRows: options.queue,
+      arriving: () => state.receiving,
+    },
     pollIntervalMs: options.pollIntervalMs,
     defaultAlias: options.defaultAlias,
     challengerAlias: options.challengerAlias,
@@ -66,11 +72,17 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
     adminToken,
     log,
   };
-  const state: AppState = { closing: false, inflight: 0, onIdle: undefined };
   const app = buildApp(ctx, state);
   try {
     await manager.start();
-    await app.listen({ host: options.host, port: options.port });
+    await app.listen({ host: options.host, port: options.port }).catch((e: unknown) => {
+      const code = (e as { code?: string }).code;
+      throw new ModelautoError(
+        'UNAVAILABLE',
+        `cannot listen on ${options.host}:${options.port}: ${code === 'EADDRINUSE' ? 'the port is in use (pick another with --port, or 0 for any free port)' : e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    });
   } catch (e) {
     await app.close().catch(() => undefined);
     await manager.close().catch(() => undefined);
@@ -81,7 +93,9 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}`;
-  log(`serving ${manager.modelNames.join(', ') || '(no models yet)'} on ${url} (TF Serving REST /v1, Open Inference Protocol /v2)`);
+  log(
+    `serving ${manager.modelNames.join(', ') || '(no models yet)'} on ${url} (TF Serving REST /v1, Open Inference Protocol /v2)`,
+  );
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -34,7 +34,18 @@ export interface ShadowSummary {
 
 export class ShadowRecorder {
   private readonly recent: ShadowRecord[] = [];
-  private readonly totals = new Map<string, { requests: number; rows: number; errors: number; agree: number; classified: number; diffSum: number; diffs: number }>();
+  private readonly totals = new Map<
+    string,
+    {
+      requests: number;
+      rows: number;
+      errors: number;
+      agree: number;
+      classified: number;
+      diffSum: number;
+      diffs: number;
+    }
+  >();
   private writes: Promise<void> = Promise.resolve();
 
   /** `file`: a JSON Lines file that every record is appended to; `keep`: records kept in memory per server. */
@@ -66,7 +77,8 @@ export class ShadowRecorder {
           maxAbsDiff = null;
           break;
         }
-        for (let i = 0; i < values.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs((values[i] as number) - (other[i] as number)));
+        for (let i = 0; i < values.length; i++)
+          maxAbsDiff = Math.max(maxAbsDiff, Math.abs((values[i] as number) - (other[i] as number)));
       }
       if (input.classification) agreeing = agreeingRows(primary, shadow, input.primary.rows);
     }
@@ -84,7 +96,15 @@ export class ShadowRecorder {
       shadow,
       error: input.error,
     };
-    const t = this.totals.get(input.model) ?? { requests: 0, rows: 0, errors: 0, agree: 0, classified: 0, diffSum: 0, diffs: 0 };
+    const t = this.totals.get(input.model) ?? {
+      requests: 0,
+      rows: 0,
+      errors: 0,
+      agree: 0,
+      classified: 0,
+      diffSum: 0,
+      diffs: 0,
+    };
     t.requests++;
     t.rows += rec.rows;
     if (rec.error) t.errors++;

@@ -47,7 +47,8 @@ export interface ServedSignature {
 
 /** Served inputs for a saved preprocessing, or null when the model takes its own inputs. */
 export function preprocessedInputs(state: PreprocessorState): ServedInput[] {
-  if (state.kind === 'tensor') return [{ name: 'input', role: 'tensor', datatype: 'FP32', sampleShape: [...state.shape] }];
+  if (state.kind === 'tensor')
+    return [{ name: 'input', role: 'tensor', datatype: 'FP32', sampleShape: [...state.shape] }];
   return state.columns.map((c) => ({
     name: c.name,
     role: 'column',
@@ -69,15 +70,23 @@ export function rawInputs(inputs: readonly RuntimeTensorInfo[]): ServedInput[] {
   }));
 }
 
-export function servedOutputs(outputs: readonly RuntimeTensorInfo[], target: TargetState | null): ServedOutput[] {
+export function servedOutputs(
+  outputs: readonly RuntimeTensorInfo[],
+  target: TargetState | null,
+): ServedOutput[] {
   return outputs.map((o) => {
     const sample = o.shape.slice(1).map((d) => d ?? 1);
-    const scalar = target?.kind === 'regression' && outputs.length === 1 && sample.length === 1 && sample[0] === 1;
+    const scalar =
+      target?.kind === 'regression' && outputs.length === 1 && sample.length === 1 && sample[0] === 1;
     return { name: o.name, runtimeName: o.name, datatype: 'FP32', sampleShape: scalar ? [] : sample };
   });
 }
 
-export function signatureOf(inputs: ServedInput[], outputs: ServedOutput[], target: TargetState | null): ServedSignature {
+export function signatureOf(
+  inputs: ServedInput[],
+  outputs: ServedOutput[],
+  target: TargetState | null,
+): ServedSignature {
   return {
     inputs,
     outputs,

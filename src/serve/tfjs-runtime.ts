@@ -14,7 +14,11 @@ export class TfjsModelRuntime implements ModelRuntime {
   private released = false;
 
   constructor(private readonly model: tf.LayersModel) {
-    this.inputs = model.inputs.map((t) => ({ name: t.sourceLayer.name, type: 'float32', shape: [...t.shape] }));
+    this.inputs = model.inputs.map((t) => ({
+      name: t.sourceLayer.name,
+      type: 'float32',
+      shape: [...t.shape],
+    }));
     // Output names as the ONNX exporter gives them, so a version serves the same signature on either runtime.
     this.outputs = model.outputs.map((t) => ({
       name: model.outputs.length === 1 ? 'output' : t.sourceLayer.name,
@@ -23,7 +27,10 @@ export class TfjsModelRuntime implements ModelRuntime {
     }));
     for (const t of model.inputs) {
       if (t.dtype !== 'float32') {
-        throw new ModelautoError('INVALID_DATA', `tfjs model input ${t.sourceLayer.name} is ${t.dtype}; the server feeds float32 tensors`);
+        throw new ModelautoError(
+          'INVALID_DATA',
+          `tfjs model input ${t.sourceLayer.name} is ${t.dtype}; the server feeds float32 tensors`,
+        );
       }
     }
   }
@@ -33,7 +40,8 @@ export class TfjsModelRuntime implements ModelRuntime {
     const results = tf.tidy(() => {
       const xs = this.inputs.map((info) => {
         const f = feeds[info.name];
-        if (!f || f.type !== 'float32') throw new ModelautoError('INTERNAL', `missing float32 feed ${info.name}`);
+        if (!f || f.type !== 'float32')
+          throw new ModelautoError('INTERNAL', `missing float32 feed ${info.name}`);
         return tf.tensor(f.data, f.dims, 'float32');
       });
       const y = this.model.predict(xs.length === 1 ? (xs[0] as tf.Tensor) : xs);

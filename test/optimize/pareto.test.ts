@@ -12,7 +12,9 @@ describe('search helpers', () => {
     expect(parseBudget('1.5h')).toEqual({ kind: 'minutes', minutes: 90 });
     expect(() => parseBudget('0trials')).toThrow(/whole number of trials >= 1/);
     expect(() => parseBudget('2.5trials')).toThrow(/whole number/);
-    expect(() => parseBudget('soon')).toThrow('--budget: expected <n>trials or <n>minutes (e.g. 10trials, 30minutes), got "soon"');
+    expect(() => parseBudget('soon')).toThrow(
+      '--budget: expected <n>trials or <n>minutes (e.g. 10trials, 30minutes), got "soon"',
+    );
   });
 
   it('tolerance floors: relative (INC default) and absolute', () => {

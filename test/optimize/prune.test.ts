@@ -186,6 +186,10 @@ describe('magnitude pruning during training', () => {
     expect(after.sparsity).toBeGreaterThan(0.75);
     expect(after.layers.map((l) => l.layer)).toEqual(['h1', 'h2', 'out']);
     expect(after.layers[0]!.kernelSparsity).toBeCloseTo(0.8, 2);
+    // Per layer bytes: h1 holds 8*128 + 128 float32 values; its gzipped slice shrank with the zeros.
+    expect(after.layers[0]!.rawBytes).toBe((8 * 128 + 128) * 4);
+    expect(after.layers[0]!.gzipBytes).toBeLessThan(before.layers[0]!.gzipBytes * 0.5);
+    expect(after.layers.reduce((s, l) => s + l.rawBytes, 0)).toBe(after.size.weightsBytes);
     dense.dispose();
   });
 });

@@ -26,6 +26,9 @@ describe('fake quantization', () => {
     expect(q[1]).toBeCloseTo(Math.round(-0.5 / s1) * s1, 6);
     expect(q[2]).toBeCloseTo(Math.round(0.3 / s0) * s0, 6);
     expect(q[3]).toBeCloseTo(2, 6);
+    // 7-bit (reduce-range): 63 levels each side.
+    const q7 = fakeQuantInt8(w, 7).dataSync();
+    expect(q7[2]).toBeCloseTo(Math.round(0.3 / (1 / 63)) / 63, 6);
   });
 
   it('activation range: quantizes to 256 levels with a straight-through gradient inside the range only', () => {

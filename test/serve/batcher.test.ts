@@ -11,7 +11,11 @@ const WIDTH = 2;
 
 function rows(values: number[]): Record<string, RuntimeTensor> {
   return {
-    x: { type: 'float32', data: Float32Array.from(values.flatMap((v) => [v, v + 0.5])), dims: [values.length, WIDTH] },
+    x: {
+      type: 'float32',
+      data: Float32Array.from(values.flatMap((v) => [v, v + 0.5])),
+      dims: [values.length, WIDTH],
+    },
     s: { type: 'string', data: values.map((v) => `r${v}`), dims: [values.length, 1] },
   };
 }
@@ -35,7 +39,11 @@ function setup(options: Partial<BatcherOptions> = {}, fail?: (batch: number) => 
     }
     return { y: { data: y, dims: [n, 3] } };
   };
-  const batcher = new DynamicBatcher(run, { maxBatch: 4, maxDelayMs: 5, queueRows: 16, ...options }, 'test:1');
+  const batcher = new DynamicBatcher(
+    run,
+    { maxBatch: 4, maxDelayMs: 5, queueRows: 16, ...options },
+    'test:1',
+  );
   return {
     batcher,
     batches,
@@ -57,7 +65,11 @@ function firstColumn(out: RuntimeOutputs): number[] {
 describe('DynamicBatcher', () => {
   it('merges requests that arrive together into one batch; each gets exactly its rows', async () => {
     const { batcher, batches } = setup();
-    const [a, b, c] = await Promise.all([batcher.submit(rows([1]), 1), batcher.submit(rows([2, 3]), 2), batcher.submit(rows([4]), 1)]);
+    const [a, b, c] = await Promise.all([
+      batcher.submit(rows([1]), 1),
+      batcher.submit(rows([2, 3]), 2),
+      batcher.submit(rows([4]), 1),
+    ]);
     expect(batches).toEqual([{ size: 4, labels: ['r1', 'r2', 'r3', 'r4'] }]);
     expect(firstColumn(a)).toEqual([2]);
     expect(firstColumn(b)).toEqual([4, 6]);
@@ -79,7 +91,11 @@ describe('DynamicBatcher', () => {
       ['r11', 'r12', 'r13', 'r14'],
       ['r15', 'r20', 'r21'],
     ]);
-    expect(results.map(firstColumn)).toEqual([[2, 4, 6], [20, 22, 24, 26, 28, 30], [40, 42]]);
+    expect(results.map(firstColumn)).toEqual([
+      [2, 4, 6],
+      [20, 22, 24, 26, 28, 30],
+      [40, 42],
+    ]);
     // Batch positions show the split: row 10 ran in batch 1, rows 11-14 in batch 2, row 15 in batch 3.
     const y = results[1]!['y']!;
     expect(Array.from({ length: 6 }, (_, i) => y.data[i * 3 + 2])).toEqual([3, 0, 1, 2, 3, 0]);
@@ -128,9 +144,15 @@ describe('DynamicBatcher', () => {
 
   it('a failing run fails the requests of that batch only', async () => {
     const { batcher } = setup({ maxBatch: 2 }, (n) => n === 1);
-    const [a, b, c] = await Promise.allSettled([batcher.submit(rows([1]), 1), batcher.submit(rows([2, 3]), 2), batcher.submit(rows([4]), 1)]);
+    const [a, b, c] = await Promise.allSettled([
+      batcher.submit(rows([1]), 1),
+      batcher.submit(rows([2, 3]), 2),
+      batcher.submit(rows([4]), 1),
+    ]);
     expect(a.status).toBe('rejected');
-    expect((a as PromiseRejectedResult).reason.message).toContain('test:1: inference failed: batch 1 exploded');
+    expect((a as PromiseRejectedResult).reason.message).toContain(
+      'test:1: inference failed: batch 1 exploded',
+    );
     expect((a as PromiseRejectedResult).reason.code).toBe('INTERNAL');
     // The 2-row request had its first row in the failed batch: it fails as a whole.
     expect(b.status).toBe('rejected');

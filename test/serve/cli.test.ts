@@ -1,6 +1,9 @@
 /** `modelauto serve` in a child process: listens, serves, stops cleanly on SIGTERM. */
-import { spawn, spawnSync } from 'node:child_process';
+import { CommanderError } from 'commander';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { ModelautoError } from '../../src/core/errors.js';
+import { serveProgram } from './cli-program.js';
 import { fixtureStore, pixels, registerMnist } from './fixtures.js';
 
 const f = await fixtureStore();
@@ -10,10 +13,27 @@ const env = { ...process.env, MODELAUTO_STORE: '', MODELAUTO_ADMIN_TOKEN: '' };
 
 describe('modelauto serve', () => {
   it('prints the URL, serves until SIGTERM, then drains and exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, '--store', f.dir, 'serve', '--port', '0', '--models', 'mnist', '--max-delay-ms', '0.5'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        ENTRY,
+        '--store',
+        f.dir,
+        'serve',
+        '--port',
+        '0',
+        '--models',
+        'mnist',
+        '--max-delay-ms',
+        '0.5',
+      ],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     const url = await new Promise<string>((resolve, reject) => {
@@ -25,7 +45,10 @@ describe('modelauto serve', () => {
       });
       child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${stderr}`)));
     });
-    const r = await fetch(`${url}/v1/models/mnist:predict`, { method: 'POST', body: JSON.stringify({ instances: [pixels(1)] }) });
+    const r = await fetch(`${url}/v1/models/mnist:predict`, {
+      method: 'POST',
+      body: JSON.stringify({ instances: [pixels(1)] }),
+    });
     expect(r.status).toBe(200);
     expect(((await r.json()) as { predictions: number[][] }).predictions[0]).toHaveLength(10);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -36,14 +59,41 @@ describe('modelauto serve', () => {
     expect(stderr).toContain('stopped');
   });
 
-  it('exits 1 naming an unknown model, 2 on a bad flag', () => {
-    const run = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', ENTRY, '--store', f.dir, 'serve', '--port', '0', ...args], { env, encoding: 'utf8', timeout: 60_000 });
-    const unknown = run('--models', 'nope');
-    expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toContain('"nope"');
-    const bad = run('--max-batch', 'zero', '--runtime', 'gpu');
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('--max-batch: expected positive integer, got "zero"');
+  it('fails naming an unknown model, or a bad flag, before listening', async () => {
+    const run = (...args: string[]) => {
+      const program = serveProgram();
+      const quiet = (c: typeof program): void => {
+        c.configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+        c.commands.forEach(quiet);
+      };
+      quiet(program);
+      return program
+        .parseAsync(['node', 'modelauto', '--store', f.dir, 'serve', '--port', '0', ...args])
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+    };
+    const unknown = await run('--models', 'nope');
+    expect(unknown).toBeInstanceOf(ModelautoError);
+    expect((unknown as ModelautoError).code).toBe('NOT_FOUND');
+    expect((unknown as ModelautoError).message).toContain(`no model "nope" in sqlite:${f.dir}`);
+    // The global --store also works after the command name.
+    const program = serveProgram();
+    const after = await program
+      .parseAsync(['node', 'modelauto', 'serve', '--store', f.dir, '--models', 'nope', '--port', '0'])
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect((after as ModelautoError).message).toContain(`in sqlite:${f.dir}`);
+    const bad = await run('--max-batch', 'zero');
+    expect(bad).toBeInstanceOf(CommanderError);
+    expect((bad as CommanderError).message).toContain('--max-batch: expected positive integer, got "zero"');
+    const runtime = await run('--runtime', 'gpu');
+    expect((runtime as CommanderError).message).toContain(
+      '--runtime: expected one of auto, onnx, tfjs, got "gpu"',
+    );
+    expect(process.listenerCount('SIGTERM')).toBe(0);
   });
 });

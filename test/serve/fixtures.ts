@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
@@ -73,9 +73,18 @@ export async function registerMnist(
 }
 
 /** TF Serving's half_plus_three: one numeric column `x`, y = 0.5 x + 3 exactly, no scaling. */
-export async function registerHalfPlusThree(f: Fixture, options: { aliases?: string[] } = {}): Promise<ModelVersionRecord> {
+export async function registerHalfPlusThree(
+  f: Fixture,
+  options: { aliases?: string[] } = {},
+): Promise<ModelVersionRecord> {
   const xs = [0, 1, 2, 3, 4, 5, 6, 7];
-  const dataset = fromArrays({ x: xs.map((x) => [x]), y: xs.map((x) => 0.5 * x + 3), featureNames: ['x'], task: 'regression', name: 'half' });
+  const dataset = fromArrays({
+    x: xs.map((x) => [x]),
+    y: xs.map((x) => 0.5 * x + 3),
+    featureNames: ['x'],
+    task: 'regression',
+    name: 'half',
+  });
   const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
   const exact = {
     onTrainEnd: () => model.layers[0]!.setWeights([tf.tensor2d([[0.5]]), tf.tensor1d([3])]),
@@ -83,7 +92,11 @@ export async function registerHalfPlusThree(f: Fixture, options: { aliases?: str
   const r = await runTrainJob(
     {
       name: 'half-plus-three',
-      data: { source: 'iris', split: { validation: 0, test: 0, stratify: false }, preprocess: { numeric: 'none' } },
+      data: {
+        source: 'iris',
+        split: { validation: 0, test: 0, stratify: false },
+        preprocess: { numeric: 'none' },
+      },
       train: { epochs: 1, batchSize: 8, optimizer: { type: 'sgd', learningRate: 0.001 } },
     },
     { store: f.stores.tracking, dataset, model, callbacks: [exact] },
@@ -92,7 +105,10 @@ export async function registerHalfPlusThree(f: Fixture, options: { aliases?: str
 }
 
 /** The churn CSV example, trained briefly. */
-export async function registerChurn(f: Fixture, options: { aliases?: string[]; onnx?: boolean } = {}): Promise<ModelVersionRecord> {
+export async function registerChurn(
+  f: Fixture,
+  options: { aliases?: string[]; onnx?: boolean } = {},
+): Promise<ModelVersionRecord> {
   const r = await runTrainJob(resolve('examples/churn.yaml'), {
     store: f.stores.tracking,
     overrides: { epochs: 2 },
@@ -104,12 +120,19 @@ export async function registerChurn(f: Fixture, options: { aliases?: string[]; o
 export async function registerFlags(f: Fixture): Promise<ModelVersionRecord> {
   const csv = join(f.dir, 'flags.csv');
   const lines = ['input0,input1,y'];
-  for (let i = 0; i < 40; i++) lines.push(`${i % 7},${i % 2 === 0 ? 'true' : 'false'},${i % 2 === 0 ? 'a' : 'b'}`);
+  for (let i = 0; i < 40; i++)
+    lines.push(`${i % 7},${i % 2 === 0 ? 'true' : 'false'},${i % 2 === 0 ? 'a' : 'b'}`);
   writeFileSync(csv, lines.join('\n') + '\n');
   const r = await runTrainJob(
     {
       name: 'flags',
-      data: { csv, label: 'y', numeric: ['input0'], categorical: ['input1'], split: { validation: 0, test: 0 } },
+      data: {
+        csv,
+        label: 'y',
+        numeric: ['input0'],
+        categorical: ['input1'],
+        split: { validation: 0, test: 0 },
+      },
       model: { seed: 2, layers: [{ type: 'dense', units: 2, activation: 'softmax' }] },
       train: { epochs: 2, batchSize: 10 },
     },
@@ -121,7 +144,10 @@ export async function registerFlags(f: Fixture): Promise<ModelVersionRecord> {
 export const TEST_TOKEN = 'test-admin-token-0123456789';
 
 /** The server on 127.0.0.1, any free port, over the fixture's stores; closed after the file's tests. */
-export async function testServer(f: Fixture, options: Omit<StartServerOptions, 'stores'> = {}): Promise<RunningServer> {
+export async function testServer(
+  f: Fixture,
+  options: Omit<StartServerOptions, 'stores'> = {},
+): Promise<RunningServer> {
   const server = await startServer({
     stores: f.stores,
     host: '127.0.0.1',
@@ -136,7 +162,10 @@ export async function testServer(f: Fixture, options: Omit<StartServerOptions, '
 
 /** 28x28 raw pixels (0-255) with a bright bar, as MNIST samples look. */
 export function pixels(seed = 0): number[] {
-  return Array.from({ length: 784 }, (_, i) => ((i * 7 + seed * 13) % 255) * (i % 28 > 10 && i % 28 < 18 ? 1 : 0));
+  return Array.from(
+    { length: 784 },
+    (_, i) => ((i * 7 + seed * 13) % 255) * (i % 28 > 10 && i % 28 < 18 ? 1 : 0),
+  );
 }
 
 export interface Reply {
@@ -146,42 +175,53 @@ export interface Reply {
   json: unknown;
 }
 
-export async function call(server: RunningServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let json: unknown = undefined;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
+// node:http with keep-alive: several times faster than fetch here, and the path goes out exactly as
+// written (fetch would resolve "%2e%2e" segments before sending).
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+afterAll(() => agent.destroy());
 
-/** A request with the path sent exactly as given (fetch would resolve "%2e%2e" segments first). */
-export function rawCall(server: RunningServer, method: string, path: string, body = ''): Promise<Reply> {
+/** One HTTP request; a string body is sent as is (no content type unless given), anything else as JSON. */
+export function call(
+  server: RunningServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const url = new URL(server.url);
   return new Promise((resolvePromise, reject) => {
-    const req = request(`${server.url}${path}`, { method, path }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        const headers = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
-        resolvePromise({ status: res.statusCode ?? 0, headers, text, json });
-      });
-    });
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        agent,
+        headers: {
+          ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+          ...(payload !== undefined ? { 'content-length': String(Buffer.byteLength(payload)) } : {}),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+          resolvePromise({ status: res.statusCode ?? 0, headers: h, text, json });
+        });
+      },
+    );
     req.on('error', reject);
-    req.end(body);
+    req.end(payload);
   });
 }

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ModelautoError } from '../../src/core/errors.js';
-import { flatJson, formatFloat32, formatFloat32Strict, nestedJson, parseJsonBody } from '../../src/serve/json.js';
+import {
+  flatJson,
+  formatFloat32,
+  formatFloat32Strict,
+  nestedJson,
+  parseJsonBody,
+} from '../../src/serve/json.js';
 
 function errorOf(fn: () => unknown): ModelautoError {
   try {
@@ -16,7 +22,9 @@ function errorOf(fn: () => unknown): ModelautoError {
 describe('parseJsonBody', () => {
   it('reads plain JSON, and the NaN / Infinity / -Infinity tokens TF Serving allows', () => {
     expect(parseJsonBody('{"a": [1, 2.5e3, "x", true, null]}')).toEqual({ a: [1, 2500, 'x', true, null] });
-    const v = parseJsonBody('{"instances": [[NaN, Infinity, -Infinity, -1.5e-3, 0]], "s": "NaN \\" \\u00e9"}') as {
+    const v = parseJsonBody(
+      '{"instances": [[NaN, Infinity, -Infinity, -1.5e-3, 0]], "s": "NaN \\" \\u00e9"}',
+    ) as {
       instances: number[][];
       s: string;
     };
@@ -37,19 +45,27 @@ describe('parseJsonBody', () => {
     expect(errorOf(() => parseJsonBody('   \n ')).message).toContain('the request body is empty');
     const e = errorOf(() => parseJsonBody('{"a": [1, 2}\n'));
     expect(e.code).toBe('INVALID_ARGUMENT');
-    expect(e.message).toBe(`malformed JSON at line 1, column 12 (offset 11): expected ',' or ']' after an array element (found "}\\n")`);
+    expect(e.message).toBe(
+      `malformed JSON at line 1, column 12 (offset 11): expected ',' or ']' after an array element (found "}\\n")`,
+    );
     expect(errorOf(() => parseJsonBody('{\n  "a": 1,\n  b: 2}')).message).toContain('line 3, column 3');
     expect(errorOf(() => parseJsonBody('{"a": nan}')).message).toContain('expected a value');
     expect(errorOf(() => parseJsonBody('{"a": "tab\there"}')).message).toContain('invalid string');
-    expect(errorOf(() => parseJsonBody('{"a": 1} {"b": 2}')).message).toContain('expected the end of the document');
+    expect(errorOf(() => parseJsonBody('{"a": 1} {"b": 2}')).message).toContain(
+      'expected the end of the document',
+    );
     expect(errorOf(() => parseJsonBody('{"a": "open')).message).toContain('unterminated string');
     expect(errorOf(() => parseJsonBody('[1, 2,')).message).toContain('unexpected end of the document');
-    expect(errorOf(() => parseJsonBody(`${'['.repeat(300)}NaN${']'.repeat(300)}`)).message).toContain('nesting deeper than 256 levels');
+    expect(errorOf(() => parseJsonBody(`${'['.repeat(300)}NaN${']'.repeat(300)}`)).message).toContain(
+      'nesting deeper than 256 levels',
+    );
   });
 });
 
 describe('formatFloat32', () => {
-  const fixture = JSON.parse(readFileSync(new URL('./data/float32-format.json', import.meta.url), 'utf8')) as {
+  const fixture = JSON.parse(
+    readFileSync(new URL('./data/float32-format.json', import.meta.url), 'utf8'),
+  ) as {
     cases: { bits: number; text: string }[];
   };
 
@@ -76,8 +92,13 @@ describe('formatFloat32', () => {
     expect(nestedJson(data, 0, [2, 3], formatFloat32)).toBe('[[0.5,1.0,2.0],[3.0,4.0,5.25]]');
     expect(nestedJson(data, 3, [3], formatFloat32)).toBe('[3.0,4.0,5.25]');
     expect(nestedJson(data, 5, [], formatFloat32)).toBe('5.25');
-    expect(nestedJson(data, 0, [3, 2, 1], formatFloat32)).toBe('[[[0.5],[1.0]],[[2.0],[3.0]],[[4.0],[5.25]]]');
+    expect(nestedJson(data, 0, [3, 2, 1], formatFloat32)).toBe(
+      '[[[0.5],[1.0]],[[2.0],[3.0]],[[4.0],[5.25]]]',
+    );
     expect(flatJson(data.subarray(0, 2), formatFloat32)).toBe('[0.5,1.0]');
-    expect(JSON.parse(nestedJson(data, 0, [2, 3], formatFloat32))).toEqual([[0.5, 1, 2], [3, 4, 5.25]]);
+    expect(JSON.parse(nestedJson(data, 0, [2, 3], formatFloat32))).toEqual([
+      [0.5, 1, 2],
+      [3, 4, 5.25],
+    ]);
   });
 });

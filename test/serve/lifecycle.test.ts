@@ -9,12 +9,21 @@ import { openRegistry } from '../../src/store/open.js';
 import { registerRun } from '../../src/store/register-run.js';
 import { rollbackRegistryAlias } from '../../src/store/registry-api.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
-import { call, fixtureStore, pixels, registerMnist, TEST_TOKEN, testServer } from './fixtures.js';
+import {
+  call,
+  fixtureStore,
+  pixels,
+  registerHalfPlusThree,
+  registerMnist,
+  TEST_TOKEN,
+  testServer,
+} from './fixtures.js';
 
 const f = await fixtureStore();
 const v1 = await registerMnist(f, 1, { aliases: ['champion'] });
 await registerMnist(f, 2);
 await registerMnist(f, 3);
+await registerHalfPlusThree(f, { aliases: ['champion'] });
 const shadowLog = join(f.dir, 'shadow.jsonl');
 const server = await testServer(f, { pollIntervalMs: 50, shadowLog, models: ['mnist'] });
 const admin = { authorization: `Bearer ${TEST_TOKEN}` };
@@ -28,7 +37,12 @@ interface Sample {
 }
 
 /** `concurrency` clients sending requests back to back until `until()` holds. */
-async function underLoad(s: RunningServer, concurrency: number, until: () => boolean, path = '/v2/models/mnist/infer'): Promise<Sample[]> {
+async function underLoad(
+  s: RunningServer,
+  concurrency: number,
+  until: () => boolean,
+  path = '/v2/models/mnist/infer',
+): Promise<Sample[]> {
   const samples: Sample[] = [];
   const client = async () => {
     while (!until()) {
@@ -68,7 +82,10 @@ async function swapUnderLoad(action: () => Promise<unknown>, version: string): P
 describe('hot swap and rollback', () => {
   it('moving @champion from another registry connection (as the CLI does) swaps under load with zero failed requests', async () => {
     const registry = await openRegistry(f.dir);
-    const samples = await swapUnderLoad(() => registry.setAlias('mnist', 'champion', 2, { actor: 'cli-test' }), '2');
+    const samples = await swapUnderLoad(
+      () => registry.setAlias('mnist', 'champion', 2, { actor: 'cli-test' }),
+      '2',
+    );
     await registry.close();
     expect(samples.filter((s) => s.status !== 200)).toEqual([]);
     expect(new Set(samples.map((s) => s.version))).toEqual(new Set(['1', '2']));
@@ -77,11 +94,18 @@ describe('hot swap and rollback', () => {
     // Version 1 only answers requests that were already running when the table switched.
     expect(lastOld - firstNew).toBeLessThan(100);
     const status = await call(server, 'GET', '/v1/models/mnist');
-    expect(status.json).toEqual({ model_version_status: [{ version: '2', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }] });
+    expect(status.json).toEqual({
+      model_version_status: [
+        { version: '2', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } },
+      ],
+    });
   });
 
   it('rollback is one command: the alias goes back and the server follows, again with zero failures', async () => {
-    const samples = await swapUnderLoad(() => rollbackRegistryAlias('mnist', 'champion', { store: f.dir, reason: 'bad metrics' }), '1');
+    const samples = await swapUnderLoad(
+      () => rollbackRegistryAlias('mnist', 'champion', { store: f.dir, reason: 'bad metrics' }),
+      '1',
+    );
     expect(samples.filter((s) => s.status !== 200)).toEqual([]);
     const history = await f.stores.registry.aliasHistory('mnist', 'champion');
     expect(history.map((m) => [m.action, m.fromVersion, m.toVersion])).toEqual([
@@ -92,22 +116,92 @@ describe('hot swap and rollback', () => {
   });
 
   it('the admin API moves and rolls back aliases, answering once the server has switched', async () => {
-    const set = await call(server, 'PUT', '/admin/models/mnist/aliases/champion', { version: 3, reason: 'try v3' }, admin);
+    const set = await call(
+      server,
+      'PUT',
+      '/admin/models/mnist/aliases/champion',
+      { version: 3, reason: 'try v3' },
+      admin,
+    );
     expect(set.status, set.text).toBe(200);
     expect((set.json as { model: { answering: number } }).model.answering).toBe(3);
-    expect((await call(server, 'POST', '/v2/models/mnist/infer', INFER)).headers.get('x-model-version')).toBe('3');
+    expect((await call(server, 'POST', '/v2/models/mnist/infer', INFER)).headers.get('x-model-version')).toBe(
+      '3',
+    );
     const back = await call(server, 'POST', '/admin/models/mnist/aliases/champion/rollback', {}, admin);
-    expect((back.json as { move: { action: string; toVersion: number } }).move).toMatchObject({ action: 'rollback', toVersion: 1 });
-    expect((await call(server, 'POST', '/v2/models/mnist/infer', INFER)).headers.get('x-model-version')).toBe('1');
+    expect((back.json as { move: { action: string; toVersion: number } }).move).toMatchObject({
+      action: 'rollback',
+      toVersion: 1,
+    });
+    expect((await call(server, 'POST', '/v2/models/mnist/infer', INFER)).headers.get('x-model-version')).toBe(
+      '1',
+    );
     const history = await f.stores.registry.aliasHistory('mnist', 'champion');
-    expect(history.at(-2)).toMatchObject({ toVersion: 3, actor: 'modelauto serve (admin API)', reason: 'try v3' });
+    expect(history.at(-2)).toMatchObject({
+      toVersion: 3,
+      actor: 'modelauto serve (admin API)',
+      reason: 'try v3',
+    });
+  });
+});
+
+describe('a version that does not load', () => {
+  it('leaves the answering version in place and says why in the status', async () => {
+    // Version 4: version 3's artifacts, but its ONNX file is not the one its manifest hashed.
+    const v3 = await f.stores.registry.getVersion('mnist', 3);
+    const run = await f.stores.tracking.createRun({ kind: 'test' });
+    const bogus = await f.stores.tracking.logArtifact(run.id, {
+      name: 'export/onnx/float/model.onnx',
+      data: 'not a model',
+    });
+    await f.stores.tracking.finishRun(run.id, 'finished');
+    const v4 = await f.stores.registry.registerVersion('mnist', {
+      artifacts: v3.artifacts.map((a) =>
+        a.name === bogus.name ? { name: a.name, sha256: bogus.sha256, size: bogus.size } : a,
+      ),
+    });
+    const set = await call(
+      server,
+      'PUT',
+      '/admin/models/mnist/aliases/champion',
+      { version: v4.version },
+      admin,
+    );
+    expect(set.status, set.text).toBe(200);
+    const state = (set.json as { model: { answering: number; failures: Record<string, string> } }).model;
+    expect(state.answering).toBe(1);
+    expect(state.failures[String(v4.version)]).toContain('does not match the recorded');
+    const r = await call(server, 'POST', '/v2/models/mnist/infer', INFER);
+    expect([r.status, r.headers.get('x-model-version')]).toEqual([200, '1']);
+    const status = (await call(server, 'GET', '/v1/models/mnist')).json as {
+      model_version_status: {
+        version: string;
+        state: string;
+        status: { error_code: string; error_message: string };
+      }[];
+    };
+    const failed = status.model_version_status.find((v) => v.version === String(v4.version));
+    expect(failed?.state).toBe('END');
+    expect(failed?.status.error_code).toBe('UNKNOWN');
+    expect(failed?.status.error_message).toContain('refusing to serve it');
+    expect((await call(server, 'POST', `/v2/models/mnist/versions/${v4.version}/infer`, INFER)).status).toBe(
+      503,
+    );
+    // Back to version 1 for the following tests.
+    expect(
+      (await call(server, 'PUT', '/admin/models/mnist/aliases/champion', { version: 1 }, admin)).status,
+    ).toBe(200);
   });
 });
 
 describe('canary and shadow', () => {
   it('sends the canary share to @challenger: within 5 points over 1,000 requests', async () => {
-    expect((await call(server, 'PUT', '/admin/models/mnist/canary', { percent: 10 }, admin)).status).toBe(409);
-    expect((await call(server, 'PUT', '/admin/models/mnist/aliases/challenger', { version: 2 }, admin)).status).toBe(200);
+    expect((await call(server, 'PUT', '/admin/models/mnist/canary', { percent: 10 }, admin)).status).toBe(
+      409,
+    );
+    expect(
+      (await call(server, 'PUT', '/admin/models/mnist/aliases/challenger', { version: 2 }, admin)).status,
+    ).toBe(200);
     const set = await call(server, 'PUT', '/admin/models/mnist/canary', { percent: 10 }, admin);
     expect(set.status, set.text).toBe(200);
     let sent = 0;
@@ -126,13 +220,26 @@ describe('canary and shadow', () => {
   });
 
   it('shadow mode: the challenger answers a copy, the client gets the champion, both are recorded', async () => {
-    expect((await call(server, 'PUT', '/admin/models/mnist/canary', { percent: 0, shadow: true }, admin)).status).toBe(200);
+    expect(
+      (await call(server, 'PUT', '/admin/models/mnist/canary', { percent: 0, shadow: true }, admin)).status,
+    ).toBe(200);
     let sent = 0;
     const samples = await underLoad(server, 4, () => sent++ >= 20);
     expect(samples.every((s) => s.status === 200 && s.version === '1')).toBe(true);
-    let shadow: { summary: { requests: number; errors: number; agreement: number | null }; records: { primaryVersion: number; shadowVersion: number; primary: { output: number[] }; shadow: { output: number[] } | null }[] } | undefined;
+    let shadow:
+      | {
+          summary: { requests: number; errors: number; agreement: number | null };
+          records: {
+            primaryVersion: number;
+            shadowVersion: number;
+            primary: { output: number[] };
+            shadow: { output: number[] } | null;
+          }[];
+        }
+      | undefined;
     for (let i = 0; i < 100; i++) {
-      shadow = (await call(server, 'GET', '/admin/models/mnist/shadow', undefined, admin)).json as typeof shadow;
+      shadow = (await call(server, 'GET', '/admin/models/mnist/shadow', undefined, admin))
+        .json as typeof shadow;
       if ((shadow?.summary.requests ?? 0) >= 20) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -172,7 +279,9 @@ describe('admin API', () => {
       expect(none.status, `${method} ${path}`).toBe(401);
       expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
       expect(Object.keys(none.json as object)).toEqual(['error']);
-      const wrong = await call(server, method, path, body, { authorization: 'Bearer not-the-token-0123456789' });
+      const wrong = await call(server, method, path, body, {
+        authorization: 'Bearer not-the-token-0123456789',
+      });
       expect(wrong.status, `${method} ${path}`).toBe(401);
       const basic = await call(server, method, path, body, { authorization: `Basic ${TEST_TOKEN}` });
       expect(basic.status).toBe(401);
@@ -202,8 +311,12 @@ describe('admin API', () => {
     const load = await call(server, 'POST', '/admin/models/mnist/load', { version: 3 }, admin);
     expect(load.status, load.text).toBe(200);
     expect((await call(server, 'POST', '/v2/models/mnist/versions/3/infer', INFER)).status).toBe(200);
-    expect((await call(server, 'POST', '/admin/models/mnist/unload', { version: 1 }, admin)).status).toBe(409);
-    expect((await call(server, 'POST', '/admin/models/mnist/unload', { version: 3 }, admin)).status).toBe(200);
+    expect((await call(server, 'POST', '/admin/models/mnist/unload', { version: 1 }, admin)).status).toBe(
+      409,
+    );
+    expect((await call(server, 'POST', '/admin/models/mnist/unload', { version: 3 }, admin)).status).toBe(
+      200,
+    );
     expect((await call(server, 'POST', '/v2/models/mnist/versions/3/infer', INFER)).status).toBe(404);
     const bad = await call(server, 'POST', '/admin/models/mnist/load', { version: 'three' }, admin);
     expect(bad.status).toBe(400);
@@ -214,7 +327,9 @@ describe('admin API', () => {
   it('serves a model registered later, following its latest ready version', async () => {
     await registerRun(f.stores.tracking, f.stores.registry, v1.sourceRunId as string, 'digits');
     expect((await call(server, 'POST', '/admin/models/digits/load', {}, admin)).status).toBe(200);
-    expect((await call(server, 'POST', '/v2/models/digits/infer', INFER)).headers.get('x-model-version')).toBe('1');
+    expect(
+      (await call(server, 'POST', '/v2/models/digits/infer', INFER)).headers.get('x-model-version'),
+    ).toBe('1');
     await registerRun(f.stores.tracking, f.stores.registry, v1.sourceRunId as string, 'digits');
     let version: string | null = null;
     for (let i = 0; i < 100 && version !== '2'; i++) {
@@ -226,39 +341,83 @@ describe('admin API', () => {
 });
 
 describe('limits and shutdown', () => {
+  // half_plus_three with one row per batch: a request of thousands of rows keeps the version busy for
+  // thousands of turns of the event loop, long enough to be overtaken by the next request.
+  const rows = (n: number) => ({ instances: Array.from({ length: n }, (_, i) => i % 100) });
+  const queued = async (s: RunningServer) => {
+    for (let i = 0; i < 2000; i++) {
+      if ((s.manager.describe('half_plus_three').versions[0]?.queuedRows ?? 0) > 0) return;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    throw new Error('the long request never got queued');
+  };
+
   it('a full queue answers 503 with Retry-After; a request past its deadline 504; the server keeps serving', async () => {
-    const s = await startServer({ stores: f.stores, port: 0, pollIntervalMs: 0, models: ['mnist'], queue: 4, maxBatch: 4, maxDelayMs: 400, requestTimeoutMs: 200 });
+    const s = await startServer({
+      stores: f.stores,
+      port: 0,
+      pollIntervalMs: 0,
+      models: ['half_plus_three'],
+      maxBatch: 1,
+      queue: 4096,
+      requestTimeoutMs: 100,
+    });
     try {
-      const three = { instances: [pixels(1), pixels(2), pixels(3)] };
-      const waiting = call(s, 'POST', '/v1/models/mnist:predict', three);
-      await new Promise((r) => setTimeout(r, 30));
-      const full = await call(s, 'POST', '/v1/models/mnist:predict', three);
-      expect(full.status).toBe(503);
+      const long = call(s, 'POST', '/v1/models/half_plus_three:predict', rows(4000));
+      await queued(s);
+      const full = await call(s, 'POST', '/v1/models/half_plus_three:predict', rows(1000));
+      expect(full.status, full.text).toBe(503);
       expect(full.headers.get('retry-after')).toBe('1');
       expect((full.json as { error: string }).error).toContain('the queue is full');
-      const late = await waiting;
-      expect(late.status).toBe(504);
-      expect((late.json as { error: string }).error).toContain('did not finish within 200 ms');
-      const four = await call(s, 'POST', '/v1/models/mnist:predict', { instances: [...three.instances, pixels(4)] });
-      expect(four.status).toBe(200);
-      expect((four.json as { predictions: number[][] }).predictions).toHaveLength(4);
+      const late = await long;
+      expect(late.status, late.text).toBe(504);
+      expect((late.json as { error: string }).error).toContain('did not finish within 100 ms');
+      expect(s.manager.describe('half_plus_three').versions[0]?.queuedRows).toBe(0);
+      const ok = await call(s, 'POST', '/v1/models/half_plus_three:predict', { instances: [1, 2] });
+      expect(ok.text).toBe('{"predictions":[3.5,4.0]}');
     } finally {
       await s.close();
     }
   });
 
+  it('refuses to start on a port in use, and on bad options, naming the option', async () => {
+    await expect(
+      startServer({ stores: f.stores, port: server.port, models: ['mnist'], pollIntervalMs: 0 }),
+    ).rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+: the port is in use/);
+    await expect(startServer({ stores: f.stores, port: 0, maxBatch: 128, queue: 64 })).rejects.toThrow(
+      'maxBatch: must not exceed queue',
+    );
+    await expect(startServer({ stores: f.stores, port: 0, adminToken: 'short' })).rejects.toThrow(
+      'at least 16 characters',
+    );
+    await expect(startServer({ stores: f.stores, port: 0, models: ['Bad/Name'] })).rejects.toThrow(
+      'serve.models[0]',
+    );
+  });
+
   it('graceful shutdown: requests in flight finish, new ones are refused, then everything is unloaded', async () => {
-    const s = await startServer({ stores: f.stores, port: 0, pollIntervalMs: 0, models: ['mnist'], maxDelayMs: 300 });
-    const inflight = Array.from({ length: 5 }, (_, i) => call(s, 'POST', '/v1/models/mnist:predict', { instances: [pixels(i)] }));
-    await new Promise((r) => setTimeout(r, 50));
+    const s = await startServer({
+      stores: f.stores,
+      port: 0,
+      pollIntervalMs: 0,
+      models: ['half_plus_three'],
+      maxBatch: 1,
+      queue: 4096,
+    });
+    const long = call(s, 'POST', '/v1/models/half_plus_three:predict', rows(3000));
+    await queued(s);
     const closing = s.close();
-    const refused = await call(s, 'POST', '/v1/models/mnist:predict', { instances: [pixels(9)] }).catch((e: unknown) => e);
-    const results = await Promise.all(inflight);
+    const refused = await call(s, 'POST', '/v1/models/half_plus_three:predict', { instances: [1] }).catch(
+      (e: unknown) => e,
+    );
+    const done = await long;
     await closing;
-    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    if (refused instanceof Error) expect(refused.message).toMatch(/fetch failed/);
-    else expect((refused as { status: number }).status).toBe(503);
-    expect(s.manager.modelNames).toEqual(['mnist']);
+    expect(done.status).toBe(200);
+    expect((done.json as { predictions: number[] }).predictions).toHaveLength(3000);
+    expect((done.json as { predictions: number[] }).predictions[99]).toBe(52.5);
+    if (refused instanceof Error) expect(refused.message).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
+    else expect((refused as { status: number; text: string }).status).toBe(503);
+    expect(s.manager.modelNames).toEqual(['half_plus_three']);
     await expect(fetch(`${s.url}/v2/health/live`)).rejects.toThrow();
   });
 });

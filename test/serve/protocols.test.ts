@@ -20,7 +20,7 @@ import {
 } from './fixtures.js';
 
 const f = await fixtureStore();
-const half = await registerHalfPlusThree(f, { aliases: ['champion'] });
+await registerHalfPlusThree(f, { aliases: ['champion'] });
 const mnist = await registerMnist(f, 1, { aliases: ['champion'] });
 const churn = await registerChurn(f, { aliases: ['champion'] });
 await registerFlags(f);
@@ -43,7 +43,10 @@ async function registerChurnInGraph(fx: Fixture): Promise<ModelVersionRecord> {
   });
 }
 
-async function expectedScores(record: ModelVersionRecord, input: { pixels?: number[][]; records?: Record<string, unknown>[] }): Promise<number[][]> {
+async function expectedScores(
+  record: ModelVersionRecord,
+  input: { pixels?: number[][]; records?: Record<string, unknown>[] },
+): Promise<number[][]> {
   const b = await loadBundle(f.stores.tracking, record.sourceRunId as string);
   const x = input.pixels
     ? b.preprocessor.transformTensor(Float32Array.from(input.pixels.flat()), input.pixels.length)
@@ -58,20 +61,42 @@ async function expectedScores(record: ModelVersionRecord, input: { pixels?: numb
 function expectClose(actual: unknown, expected: number[][], tol = 1e-5): void {
   const a = actual as number[][];
   expect(a.length).toBe(expected.length);
-  a.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - (expected[i]?.[j] as number))).toBeLessThan(tol)));
+  a.forEach((row, i) =>
+    row.forEach((v, j) => expect(Math.abs(v - (expected[i]?.[j] as number))).toBeLessThan(tol)),
+  );
 }
 
 const CHURN_RECORDS = [
-  { plan: 'basic', region: 'south', tenure_months: 2, monthly_spend: 19.5, support_tickets: 6, autopay: 'no' },
-  { plan: 'enterprise', region: 'north', tenure_months: 60, monthly_spend: 150, support_tickets: 0, autopay: 'yes' },
+  {
+    plan: 'basic',
+    region: 'south',
+    tenure_months: 2,
+    monthly_spend: 19.5,
+    support_tickets: 6,
+    autopay: 'no',
+  },
+  {
+    plan: 'enterprise',
+    region: 'north',
+    tenure_months: 60,
+    monthly_spend: 150,
+    support_tickets: 0,
+    autopay: 'yes',
+  },
   { plan: 'pro', region: null, tenure_months: 30, monthly_spend: 50, support_tickets: 1, autopay: '' },
 ];
 
 describe('TF Serving REST: the documented examples', () => {
   it('half_plus_three predict, posted as curl -d posts it: {"predictions": [3.5, 4.0, 5.5]}', async () => {
-    const r = await call(server, 'POST', '/v1/models/half_plus_three:predict', '{"instances": [1.0,2.0,5.0]}', {
-      'content-type': 'application/x-www-form-urlencoded',
-    });
+    const r = await call(
+      server,
+      'POST',
+      '/v1/models/half_plus_three:predict',
+      '{"instances": [1.0,2.0,5.0]}',
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    );
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
     expect(r.text).toBe('{"predictions":[3.5,4.0,5.5]}');
@@ -87,7 +112,9 @@ describe('TF Serving REST: the documented examples', () => {
   it('model status', async () => {
     const r = await call(server, 'GET', '/v1/models/half_plus_three');
     expect(r.json).toEqual({
-      model_version_status: [{ version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }],
+      model_version_status: [
+        { version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } },
+      ],
     });
     expect((await call(server, 'GET', '/v1/models/half_plus_three/versions/1')).json).toEqual(r.json);
     expect((await call(server, 'GET', '/v1/models/half_plus_three/labels/champion')).json).toEqual(r.json);
@@ -102,14 +129,20 @@ describe('TF Serving REST: the documented examples', () => {
 
   it('versions, labels, signature_name and columnar inputs as in the handler tests', async () => {
     const p = (path: string, body: string) => call(server, 'POST', `/v1/models/half_plus_three${path}`, body);
-    expect((await p('/versions/1:predict', '{"instances": [1.0, 2.0]}')).text).toBe('{"predictions":[3.5,4.0]}');
-    expect((await p('/labels/champion:predict', '{"instances": [1.0, 2.0]}')).text).toBe('{"predictions":[3.5,4.0]}');
+    expect((await p('/versions/1:predict', '{"instances": [1.0, 2.0]}')).text).toBe(
+      '{"predictions":[3.5,4.0]}',
+    );
+    expect((await p('/labels/champion:predict', '{"instances": [1.0, 2.0]}')).text).toBe(
+      '{"predictions":[3.5,4.0]}',
+    );
     expect((await p(':predict', '{"signature_name": "serving_default", "instances": [3.0, 4.0]}')).text).toBe(
       '{"predictions":[4.5,5.0]}',
     );
     expect((await p('/versions/1:predict', '{"inputs": [3.0, 4.0]}')).text).toBe('{"outputs":[4.5,5.0]}');
     expect((await p(':predict', '{"inputs": {"x": [3.0, 4.0]}}')).text).toBe('{"outputs":[4.5,5.0]}');
-    expect((await p(':predict', '{"instances": [{"x": 1.0}, {"x": [2.0]}]}')).text).toBe('{"predictions":[3.5,4.0]}');
+    expect((await p(':predict', '{"instances": [{"x": 1.0}, {"x": [2.0]}]}')).text).toBe(
+      '{"predictions":[3.5,4.0]}',
+    );
   });
 
   it('metadata: the serving_default SignatureDef as TF Serving prints it', async () => {
@@ -120,9 +153,19 @@ describe('TF Serving REST: the documented examples', () => {
         signature_def: {
           signature_def: {
             serving_default: {
-              inputs: { x: { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: '-1', name: '' }], unknown_rank: false }, name: 'x:0' } },
+              inputs: {
+                x: {
+                  dtype: 'DT_FLOAT',
+                  tensor_shape: { dim: [{ size: '-1', name: '' }], unknown_rank: false },
+                  name: 'x:0',
+                },
+              },
               outputs: {
-                output: { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: '-1', name: '' }], unknown_rank: false }, name: 'output:0' },
+                output: {
+                  dtype: 'DT_FLOAT',
+                  tensor_shape: { dim: [{ size: '-1', name: '' }], unknown_rank: false },
+                  name: 'output:0',
+                },
               },
               method_name: 'tensorflow/serving/predict',
               defaults: {},
@@ -132,14 +175,23 @@ describe('TF Serving REST: the documented examples', () => {
       },
     });
     const m = await call(server, 'GET', '/v1/models/mnist/versions/1/metadata');
-    const input = (m.json as { metadata: { signature_def: { signature_def: { serving_default: { inputs: Record<string, { tensor_shape: { dim: { size: string }[] } }> } } } } })
-      .metadata.signature_def.signature_def.serving_default.inputs['input'];
+    const input = (
+      m.json as {
+        metadata: {
+          signature_def: {
+            signature_def: {
+              serving_default: { inputs: Record<string, { tensor_shape: { dim: { size: string }[] } }> };
+            };
+          };
+        };
+      }
+    ).metadata.signature_def.signature_def.serving_default.inputs['input'];
     expect(input?.tensor_shape.dim.map((d) => d.size)).toEqual(['-1', '28', '28', '1']);
   });
 });
 
 describe('TF Serving REST on image and table models', () => {
-  it('raw pixels, nested 28x28 or flat, scaled in the server: the trained model\'s scores', async () => {
+  it("raw pixels, nested 28x28 or flat, scaled in the server: the trained model's scores", async () => {
     const a = pixels(1);
     const b = pixels(2);
     const nested = Array.from({ length: 28 }, (_, r) => b.slice(r * 28, r * 28 + 28));
@@ -157,7 +209,16 @@ describe('TF Serving REST on image and table models', () => {
     const rows = await call(server, 'POST', '/v1/models/churn:predict', { instances: CHURN_RECORDS });
     expect(rows.status).toBe(200);
     expectClose((rows.json as { predictions: number[][] }).predictions, expected);
-    const inputs = Object.fromEntries(Object.keys(CHURN_RECORDS[0]!).map((k) => [k, CHURN_RECORDS.map((r) => r[k as keyof (typeof CHURN_RECORDS)[0]])]));
+    const inputs = Object.fromEntries(
+      Object.keys(CHURN_RECORDS[0]!).map((k) => [
+        k,
+        CHURN_RECORDS.map((r) => r[k as keyof (typeof CHURN_RECORDS)[0]]),
+      ]),
+    );
+    const b64 = await call(server, 'POST', '/v1/models/churn:predict', {
+      instances: [{ ...CHURN_RECORDS[0], plan: { b64: Buffer.from('basic').toString('base64') } }],
+    });
+    expectClose((b64.json as { predictions: number[][] }).predictions, expected.slice(0, 1));
     const cols = await call(server, 'POST', '/v1/models/churn:predict', { inputs });
     expectClose((cols.json as { outputs: number[][] }).outputs, expected);
     const classify = await call(server, 'POST', '/v1/models/churn:classify', {
@@ -166,9 +227,18 @@ describe('TF Serving REST on image and table models', () => {
     });
     expect(classify.status).toBe(200);
     const results = (classify.json as { results: [string, number][][] }).results;
-    expect(results.map((r) => r.map(([label]) => label))).toEqual([['no', 'yes'], ['no', 'yes'], ['no', 'yes']]);
-    const north = await expectedScores(churn, { records: CHURN_RECORDS.map((r) => ({ ...r, region: 'north' })) });
-    expectClose(results.map((r) => r.map(([, score]) => score)), north);
+    expect(results.map((r) => r.map(([label]) => label))).toEqual([
+      ['no', 'yes'],
+      ['no', 'yes'],
+      ['no', 'yes'],
+    ]);
+    const north = await expectedScores(churn, {
+      records: CHURN_RECORDS.map((r) => ({ ...r, region: 'north' })),
+    });
+    expectClose(
+      results.map((r) => r.map(([, score]) => score)),
+      north,
+    );
   });
 
   it('a graph that preprocesses itself gets raw columns and answers the same', async () => {
@@ -176,18 +246,55 @@ describe('TF Serving REST on image and table models', () => {
     const r = await call(server, 'POST', '/v1/models/churn-graph:predict', { instances: CHURN_RECORDS });
     expect(r.status).toBe(200);
     expectClose((r.json as { predictions: number[][] }).predictions, expected, 1e-4);
-    const state = await call(server, 'GET', '/admin/models/churn-graph', undefined, { authorization: 'Bearer test-admin-token-0123456789' });
-    expect((state.json as { versions: { source: string }[] }).versions[0]?.source).toMatch(/preprocessing\/model\.onnx$/);
+    const state = await call(server, 'GET', '/admin/models/churn-graph', undefined, {
+      authorization: 'Bearer test-admin-token-0123456789',
+    });
+    expect((state.json as { versions: { source: string }[] }).versions[0]?.source).toMatch(
+      /preprocessing\/model\.onnx$/,
+    );
   });
 
   it('a version without an ONNX export is served by tfjs', async () => {
-    await call(server, 'POST', '/admin/models/mnist-tfjs/load', {}, { authorization: 'Bearer test-admin-token-0123456789' });
+    await call(
+      server,
+      'POST',
+      '/admin/models/mnist-tfjs/load',
+      {},
+      { authorization: 'Bearer test-admin-token-0123456789' },
+    );
     const a = pixels(3);
     const r = await call(server, 'POST', '/v1/models/mnist-tfjs:predict', { instances: [a] });
     expect(r.status).toBe(200);
-    expectClose((r.json as { predictions: number[][] }).predictions, await expectedScores(mnistTfjs, { pixels: [a] }));
+    expectClose(
+      (r.json as { predictions: number[][] }).predictions,
+      await expectedScores(mnistTfjs, { pixels: [a] }),
+    );
     const meta = await call(server, 'GET', '/v2/models/mnist-tfjs');
     expect((meta.json as { platform: string }).platform).toBe('tensorflowjs_layersmodel');
+  });
+});
+
+describe('batching over HTTP', () => {
+  it('requests with their own batches, split and merged across small batches, each get their own rows', async () => {
+    const small = await testServer(f, { maxBatch: 3, maxDelayMs: 5, models: ['mnist'] });
+    const sizes = [1, 5, 2, 4, 3, 1, 5];
+    const requests = sizes.map((n, k) => Array.from({ length: n }, (_, i) => pixels(10 * k + i)));
+    const expected = await expectedScores(mnist, { pixels: requests.flat() });
+    const replies = await Promise.all(
+      requests.map((instances) => call(small, 'POST', '/v1/models/mnist:predict', { instances })),
+    );
+    let row = 0;
+    replies.forEach((r, k) => {
+      expect(r.status).toBe(200);
+      expectClose(
+        (r.json as { predictions: number[][] }).predictions,
+        expected.slice(row, row + (sizes[k] as number)),
+      );
+      row += sizes[k] as number;
+    });
+    const state = small.manager.describe('mnist').versions[0]!;
+    expect(state.largestBatch).toBeLessThanOrEqual(3);
+    expect(state.rows).toBe(21);
   });
 });
 
@@ -213,8 +320,14 @@ describe('Open Inference Protocol v2', () => {
         { name: 'tenure_months', datatype: 'FP32', shape: [-1] },
       ]),
     });
-    expect((await call(server, 'GET', '/v2/models/mnist/ready')).json).toEqual({ name: 'mnist', ready: true });
-    expect((await call(server, 'GET', '/v2/models/mnist/versions/1/ready')).json).toEqual({ name: 'mnist', ready: true });
+    expect((await call(server, 'GET', '/v2/models/mnist/ready')).json).toEqual({
+      name: 'mnist',
+      ready: true,
+    });
+    expect((await call(server, 'GET', '/v2/models/mnist/versions/1/ready')).json).toEqual({
+      name: 'mnist',
+      ready: true,
+    });
   });
 
   it('the documented inference example: id echoed, UINT32 and BOOL inputs, one requested output', async () => {
@@ -227,11 +340,23 @@ describe('Open Inference Protocol v2', () => {
       outputs: [{ name: 'output' }],
     });
     expect(r.status).toBe(200);
-    const body = r.json as { model_name: string; model_version: string; id: string; outputs: { name: string; shape: number[]; datatype: string; data: number[] }[] };
+    const body = r.json as {
+      model_name: string;
+      model_version: string;
+      id: string;
+      outputs: { name: string; shape: number[]; datatype: string; data: number[] }[];
+    };
     expect(Object.keys(body)).toEqual(['model_name', 'model_version', 'id', 'outputs']);
     expect(body).toMatchObject({ model_name: 'flags', model_version: '1', id: '42' });
-    expect(body.outputs.map(({ name, shape, datatype }) => ({ name, shape, datatype }))).toEqual([{ name: 'output', shape: [2, 2], datatype: 'FP32' }]);
-    const tf = await call(server, 'POST', '/v1/models/flags:predict', { instances: [{ input0: 1, input1: true }, { input0: 2, input1: false }] });
+    expect(body.outputs.map(({ name, shape, datatype }) => ({ name, shape, datatype }))).toEqual([
+      { name: 'output', shape: [2, 2], datatype: 'FP32' },
+    ]);
+    const tf = await call(server, 'POST', '/v1/models/flags:predict', {
+      instances: [
+        { input0: 1, input1: true },
+        { input0: 2, input1: false },
+      ],
+    });
     expectClose([body.outputs[0]!.data], [(tf.json as { predictions: number[][] }).predictions.flat()]);
   });
 
@@ -245,7 +370,9 @@ describe('Open Inference Protocol v2', () => {
       ['INT32', [1, 784], a],
       ['FP16', [1, 784], a],
     ] as const) {
-      const r = await call(server, 'POST', '/v2/models/mnist/versions/1/infer', { inputs: [{ name: 'input', shape, datatype, data }] });
+      const r = await call(server, 'POST', '/v2/models/mnist/versions/1/infer', {
+        inputs: [{ name: 'input', shape, datatype, data }],
+      });
       expect(r.status, `${datatype} ${r.text}`).toBe(200);
       const body = r.json as { id?: string; outputs: { data: number[] }[] };
       expect(body.id).toBeUndefined();

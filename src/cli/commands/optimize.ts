@@ -75,7 +75,7 @@ function commonOptions(cmd: Command): Command {
     .option('--learning-rate <x>', "fine-tuning learning rate (default: the run's)", num('--learning-rate'))
     .option(
       '--latency-rounds <n>',
-      'timed rounds per batch size when measuring latency (default 25)',
+      'timed rounds per batch size when measuring latency (default 50)',
       positiveInt('--latency-rounds'),
     )
     .option('--no-progress', 'no progress bar or epoch lines on stderr');
@@ -301,7 +301,8 @@ function registerQuantize(program: Command): void {
         0.005,
       )
       .option('--qat-epochs <n>', 'quantization-aware fine-tuning epochs first', (v: string) => Number(v), 0)
-      .option('--activations', 'int8 QAT: also fake-quantize activations (ranges saved as qat-ranges.json)'),
+      .option('--activations', 'int8 QAT: also fake-quantize activations (ranges saved as qat-ranges.json)')
+      .option('--reduce-range', 'int8 QAT: 7-bit weights, for an int8 export with reduce-range'),
   ).action(async (ref: string, opts, cmd: Command) => {
     const plan = {
       quantize: {
@@ -310,6 +311,7 @@ function registerQuantize(program: Command): void {
         maxDrop: opts.maxDrop,
         qatEpochs: opts.qatEpochs,
         activations: Boolean(opts.activations),
+        reduceRange: Boolean(opts.reduceRange),
       },
       ...(opts.learningRate ? { learningRate: opts.learningRate } : {}),
     } as CandidatePlanInput;
@@ -420,10 +422,18 @@ export function formatCandidateResult(r: CandidateJobResult): string {
       '',
       'per layer',
       formatTable(
-        ['layer', 'class', 'parameters', 'zeros', 'kernel sparsity'],
+        ['layer', 'class', 'parameters', 'zeros', 'kernel sparsity', 'bytes', 'gzipped'],
         c.report.layers
           .filter((l) => l.params > 0)
-          .map((l) => [l.layer, l.className, l.params, l.zeros, pct(l.kernelSparsity)]),
+          .map((l) => [
+            l.layer,
+            l.className,
+            l.params,
+            l.zeros,
+            pct(l.kernelSparsity),
+            kb(l.rawBytes),
+            kb(l.gzipBytes),
+          ]),
       ),
     );
   }

@@ -28,7 +28,8 @@ function modelList(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (names.length === 0) throw new InvalidArgumentError(`--models: expected model names separated by commas, got "${value}"`);
+  if (names.length === 0)
+    throw new InvalidArgumentError(`--models: expected model names separated by commas, got "${value}"`);
   return names;
 }
 
@@ -64,17 +65,60 @@ export function registerServe(program: Command): void {
     )
     .option('--port <n>', 'TCP port (0: any free port)', nonNegativeInt('--port'), 8501)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--models <names>', 'comma-separated models to serve (default: every registered model)', modelList)
+    .option(
+      '--models <names>',
+      'comma-separated models to serve (default: every registered model)',
+      modelList,
+    )
     .option('--max-batch <n>', 'most rows per inference run', positiveInt('--max-batch'), 64)
-    .option('--max-delay-ms <ms>', 'longest wait for a batch to fill', milliseconds('--max-delay-ms'), 2)
-    .option('--queue <n>', 'most rows waiting per version; beyond: 503 with Retry-After', positiveInt('--queue'), 1024)
-    .option('--max-request-rows <n>', 'most rows in one request (default: --queue)', positiveInt('--max-request-rows'))
-    .option('--request-timeout-ms <ms>', 'per-request deadline (504 after it)', positiveInt('--request-timeout-ms'), 10_000)
+    .option(
+      '--max-delay-ms <ms>',
+      'longest wait for a batch to fill (none when no other request is arriving)',
+      milliseconds('--max-delay-ms'),
+      2,
+    )
+    .option(
+      '--queue <n>',
+      'most rows waiting per version; beyond: 503 with Retry-After',
+      positiveInt('--queue'),
+      1024,
+    )
+    .option(
+      '--max-request-rows <n>',
+      'most rows in one request (default: --queue)',
+      positiveInt('--max-request-rows'),
+    )
+    .option(
+      '--request-timeout-ms <ms>',
+      'per-request deadline (504 after it)',
+      positiveInt('--request-timeout-ms'),
+      10_000,
+    )
     .option('--body-limit <bytes>', 'largest request body', positiveInt('--body-limit'), 16 * 1024 * 1024)
-    .option('--threads <n>', 'onnxruntime intra-op threads per model version (0: onnxruntime decides)', nonNegativeInt('--threads'), 1)
-    .option('--runtime <name>', `inference runtime: ${RUNTIME_CHOICES.join(', ')} (auto: ONNX when exported, else tfjs)`, oneOf('--runtime', RUNTIME_CHOICES), 'auto')
-    .option('--precision <p>', `ONNX model to serve: ${PRECISIONS.join(', ')}`, oneOf('--precision', PRECISIONS), 'float')
-    .option('--poll-ms <ms>', 'how often to read the registry for alias moves (0: never)', nonNegativeInt('--poll-ms'), 1000)
+    .option(
+      '--threads <n>',
+      'onnxruntime intra-op threads per model version (0: onnxruntime decides)',
+      nonNegativeInt('--threads'),
+      1,
+    )
+    .option(
+      '--runtime <name>',
+      `inference runtime: ${RUNTIME_CHOICES.join(', ')} (auto: ONNX when exported, else tfjs)`,
+      oneOf('--runtime', RUNTIME_CHOICES),
+      'auto',
+    )
+    .option(
+      '--precision <p>',
+      `ONNX model to serve: ${PRECISIONS.join(', ')}`,
+      oneOf('--precision', PRECISIONS),
+      'float',
+    )
+    .option(
+      '--poll-ms <ms>',
+      'how often to read the registry for alias moves (0: never)',
+      nonNegativeInt('--poll-ms'),
+      1000,
+    )
     .option('--shadow-log <file>', 'append shadow-mode records to this JSON Lines file')
     .addHelpText(
       'after',
@@ -104,7 +148,11 @@ export function registerServe(program: Command): void {
       const stop = untilSignal();
       try {
         const server: RunningServer = await startServer(options);
-        output(cmd, { url: server.url, models: server.manager.modelNames }, () => `listening on ${server.url}`);
+        output(
+          cmd,
+          { url: server.url, models: server.manager.modelNames },
+          () => `listening on ${server.url}`,
+        );
         process.stderr.write(`${await stop.signal}: `);
         await server.close();
       } finally {

@@ -41,7 +41,14 @@ export interface NativeAddon {
   addN(inputs: Float32Array[], out: Float32Array): void;
   select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
   eluGrad(dy: Float32Array, y: Float32Array, out: Float32Array): void;
-  reduce(op: number, x: Float32Array, out: Float32Array | Int32Array, outer: number, reduced: number, inner: number): void;
+  reduce(
+    op: number,
+    x: Float32Array,
+    out: Float32Array | Int32Array,
+    outer: number,
+    reduced: number,
+    inner: number,
+  ): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number, log: boolean): void;
   transpose(x: Words, out: Words, params: Float64Array): void;
   /** False (nothing written) when an index is out of range. */
@@ -69,7 +76,14 @@ export interface NativeAddon {
   ): void;
   sgd(value: Float32Array, grad: Float32Array, newValue: Float32Array, negLr: number): void;
   /** Convolution geometry: see src/engine/native/kernels/conv.ts (geometry()). */
-  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, geom: Float64Array, bias: Float32Array | null, prelu: Float32Array | null): void;
+  conv2d(
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    geom: Float64Array,
+    bias: Float32Array | null,
+    prelu: Float32Array | null,
+  ): void;
   conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Float64Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Float64Array): void;
   depthwiseConv2d(
@@ -130,7 +144,11 @@ export function packageRoot(): string | undefined {
     if (existsSync(pkg)) {
       try {
         const parsed: unknown = JSON.parse(readFileSync(pkg, 'utf8'));
-        if (typeof parsed === 'object' && parsed !== null && (parsed as { name?: unknown }).name === 'modelauto') {
+        if (
+          typeof parsed === 'object' &&
+          parsed !== null &&
+          (parsed as { name?: unknown }).name === 'modelauto'
+        ) {
           return dir;
         }
       } catch {

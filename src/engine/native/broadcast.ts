@@ -36,7 +36,10 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * Merges adjacent axes that every operand walks contiguously (stride[i] = stride[i+1] * dim[i+1],
  * or broadcast on both), and drops size-1 axes. Native loops then see the fewest, longest axes.
  */
-export function coalesce(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+export function coalesce(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
   const outShape: number[] = [];
   const outStrides: number[][] = strides.map(() => []);
   for (let i = 0; i < shape.length; i++) {

@@ -6,13 +6,18 @@ import type * as tf from '@tensorflow/tfjs';
  */
 export interface CpuBackendLike {
   data: { get(dataId: tf.DataId): { values?: unknown } | undefined };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array | Int32Array | Uint8Array): tf.TensorInfo;
+  makeTensorInfo(
+    shape: number[],
+    dtype: tf.DataType,
+    values?: Float32Array | Int32Array | Uint8Array,
+  ): tf.TensorInfo;
 }
 
 export function asCpuBackend(backend: unknown): CpuBackendLike | undefined {
   if (typeof backend !== 'object' || backend === null) return undefined;
   const b = backend as { data?: { get?: unknown }; makeTensorInfo?: unknown };
-  if (typeof b.makeTensorInfo !== 'function' || typeof b.data !== 'object' || b.data === null) return undefined;
+  if (typeof b.makeTensorInfo !== 'function' || typeof b.data !== 'object' || b.data === null)
+    return undefined;
   if (typeof b.data.get !== 'function') return undefined;
   return backend as CpuBackendLike;
 }
@@ -31,7 +36,10 @@ export function i32(backend: CpuBackendLike, t: tf.TensorInfo | undefined): Int3
 }
 
 /** float32 or int32 values (4-byte elements), for kernels that only move data. */
-export function words(backend: CpuBackendLike, t: tf.TensorInfo | undefined): Float32Array | Int32Array | undefined {
+export function words(
+  backend: CpuBackendLike,
+  t: tf.TensorInfo | undefined,
+): Float32Array | Int32Array | undefined {
   if (t === undefined) return undefined;
   if (t.dtype === 'float32') return f32(backend, t);
   if (t.dtype === 'int32') return i32(backend, t);

@@ -56,7 +56,10 @@ let mallocTuned = false;
 function parseThreads(value: unknown, source: string): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 256) {
-    throw new ModelautoError('USAGE', `${source}: expected an integer thread count from 1 to 256, got ${JSON.stringify(value)}`);
+    throw new ModelautoError(
+      'USAGE',
+      `${source}: expected an integer thread count from 1 to 256, got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }

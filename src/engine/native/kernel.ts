@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { constants as bufferConstants } from 'node:buffer';
 import type { NativeAddon } from './addon.js';
 import type { CpuBackendLike } from './cpu-data.js';
 
@@ -32,13 +33,13 @@ const UNINITIALISED_MIN = 1 << 14;
 
 /** An output array with unspecified contents; only for kernels that write every element. */
 export function outF32(n: number): Float32Array {
-  if (n < UNINITIALISED_MIN) return new Float32Array(n);
+  if (n < UNINITIALISED_MIN || n * 4 > bufferConstants.MAX_LENGTH) return new Float32Array(n);
   const b = Buffer.allocUnsafeSlow(n * 4);
   return new Float32Array(b.buffer, b.byteOffset, n);
 }
 
 export function outI32(n: number): Int32Array {
-  if (n < UNINITIALISED_MIN) return new Int32Array(n);
+  if (n < UNINITIALISED_MIN || n * 4 > bufferConstants.MAX_LENGTH) return new Int32Array(n);
   const b = Buffer.allocUnsafeSlow(n * 4);
   return new Int32Array(b.buffer, b.byteOffset, n);
 }

@@ -65,7 +65,10 @@ function variableNamed(name: string): tf.Variable {
 function slot(list: OptimizerVariable[], i: number, value: tf.Variable, suffix: string): tf.Variable {
   let entry = list[i];
   if (!entry) {
-    entry = { originalName: `${value.name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+    entry = {
+      originalName: `${value.name}/${suffix}`,
+      variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+    };
     list[i] = entry;
   }
   return entry.variable;
@@ -196,7 +199,13 @@ export class NativeAdamWOptimizer extends NativeAdamOptimizer {
     config: tf.serialization.ConfigDict,
   ): T {
     const num = (k: string, d: number): number => (typeof config[k] === 'number' ? (config[k] as number) : d);
-    return new cls(num('learningRate', 0.001), num('beta1', 0.9), num('beta2', 0.999), num('epsilon', 1e-7), num('weightDecay', 0.01));
+    return new cls(
+      num('learningRate', 0.001),
+      num('beta1', 0.9),
+      num('beta2', 0.999),
+      num('epsilon', 1e-7),
+      num('weightDecay', 0.01),
+    );
   }
 }
 tf.serialization.registerClass(NativeAdamWOptimizer);

@@ -86,7 +86,7 @@ export interface CandidateOptions {
   signal?: AbortSignal;
   /** Tags linking the run to a search (search id, root of resumed searches). */
   tags?: Record<string, string>;
-  /** Timed rounds per batch size when measuring latency (default 25). */
+  /** Timed rounds per batch size when measuring latency (default 50). */
   latencyRounds?: number;
 }
 

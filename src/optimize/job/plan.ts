@@ -97,6 +97,8 @@ export const QuantizePlanSchema = z.strictObject({
   qatEpochs: epochs.default(0),
   /** int8 QAT: also fake-quantize activations (ranges saved as qat-ranges.json). */
   activations: z.boolean().default(false),
+  /** int8 QAT: 7-bit weights, matching the int8 export's reduce-range option. */
+  reduceRange: z.boolean().default(false),
 });
 
 export const CandidatePlanSchema = z

@@ -247,7 +247,11 @@ export async function prepareCandidate(source: Source, plan: CandidatePlan): Pro
         } else {
           let trained = model;
           if (q.dtype === 'int8' && q.activations) trained = await withActivationFakeQuant(model);
-          const qat = new WeightFakeQuant(trained, { scheme, keepZeros: Boolean(plan.prune) });
+          const qat = new WeightFakeQuant(trained, {
+            scheme,
+            keepZeros: Boolean(plan.prune),
+            reduceRange: q.reduceRange,
+          });
           ctx.log(`quantization-aware training (${scheme}) for ${q.qatEpochs} epoch(s)`);
           const r = await fineTune(trained, q.qatEpochs, [qat]);
           if (trained !== model) {

@@ -49,12 +49,21 @@ function digest(s: string): Buffer {
 /** Checks the bearer token; throws 401/403 as an HttpError. */
 export function authorize(request: FastifyRequest, token: string | undefined): void {
   if (token === undefined) {
-    throw new HttpError(403, 'USAGE', `the admin API is off: start the server with ${ADMIN_TOKEN_ENV} set to enable it`);
+    throw new HttpError(
+      403,
+      'USAGE',
+      `the admin API is off: start the server with ${ADMIN_TOKEN_ENV} set to enable it`,
+    );
   }
   const header = request.headers.authorization;
   const challenge = { 'www-authenticate': 'Bearer realm="modelauto"' };
   if (typeof header !== 'string' || !/^Bearer\s+\S/i.test(header)) {
-    throw new HttpError(401, 'USAGE', 'the admin API needs an "Authorization: Bearer <token>" header', challenge);
+    throw new HttpError(
+      401,
+      'USAGE',
+      'the admin API needs an "Authorization: Bearer <token>" header',
+      challenge,
+    );
   }
   const given = header.replace(/^Bearer\s+/i, '').trim();
   // Digests make the comparison constant-time whatever the lengths.
@@ -66,13 +75,18 @@ export function authorize(request: FastifyRequest, token: string | undefined): v
 type Params = { model: string; alias?: string };
 
 export function registerAdmin(app: FastifyInstance, ctx: ServerContext): void {
-  const send = (reply: FastifyReply, value: unknown) => reply.header('content-type', 'application/json').send(JSON.stringify(value));
+  const send = (reply: FastifyReply, value: unknown) =>
+    reply.header('content-type', 'application/json').send(JSON.stringify(value));
   const model = (request: FastifyRequest) => modelName((request.params as Params).model);
   const alias = (request: FastifyRequest) => labelName((request.params as Params).alias ?? '');
 
-  app.get('/admin/models', async (_request, reply) => send(reply, { models: ctx.manager.modelNames.map((m) => ctx.manager.describe(m)) }));
+  app.get('/admin/models', async (_request, reply) =>
+    send(reply, { models: ctx.manager.modelNames.map((m) => ctx.manager.describe(m)) }),
+  );
 
-  app.get('/admin/models/:model', async (request, reply) => send(reply, ctx.manager.describe(model(request))));
+  app.get('/admin/models/:model', async (request, reply) =>
+    send(reply, ctx.manager.describe(model(request))),
+  );
 
   app.post('/admin/models/:model/load', async (request, reply) => {
     const name = model(request);

@@ -4,7 +4,7 @@
  * limit, `{"error": ...}` for every failure including the framework's own, the admin token check on
  * every /admin URL, and the bookkeeping a graceful shutdown needs (requests in flight, refusing new ones).
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { parseJsonBody } from '../json.js';
 import { authorize, registerAdmin } from './admin.js';
 import type { ServerContext } from './context.js';
@@ -14,12 +14,23 @@ import { registerTfServing } from './tfserving.js';
 
 export interface AppState {
   closing: boolean;
+  /** Requests received and not yet answered. */
   inflight: number;
+  /** Requests received whose handler has not started (body still coming in): batches may wait for them. */
+  receiving: number;
   /** Called whenever a request finishes. */
   onIdle: (() => void) | undefined;
 }
 
 export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
+  const arrivals = new WeakMap<FastifyRequest, boolean>();
+  const arrived = (request: FastifyRequest) => {
+    if (arrivals.get(request) === false) {
+      arrivals.set(request, true);
+      state.receiving--;
+    }
+  };
+
   const app = Fastify({
     bodyLimit: ctx.bodyLimit,
     logger: false,
@@ -43,11 +54,18 @@ export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
   app.addHook('onRequest', (request, reply, done) => {
     if (state.closing) {
       reply.header('connection', 'close').header('retry-after', '1');
-      sendError(reply, new HttpError(503, 'UNAVAILABLE', 'the server is shutting down; retry on another instance'), ctx.bodyLimit);
+      sendError(
+        reply,
+        new HttpError(503, 'UNAVAILABLE', 'the server is shutting down; retry on another instance'),
+        ctx.bodyLimit,
+      );
       return;
     }
     state.inflight++;
+    state.receiving++;
+    arrivals.set(request, false);
     reply.raw.once('close', () => {
+      arrived(request);
       state.inflight--;
       if (state.inflight === 0) state.onIdle?.();
     });
@@ -59,6 +77,11 @@ export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
         return;
       }
     }
+    done();
+  });
+
+  app.addHook('preHandler', (request, _reply, done) => {
+    arrived(request);
     done();
   });
 

@@ -30,7 +30,10 @@ export const VERSION_HEADER = 'x-model-version';
 
 export function bodyOf(request: FastifyRequest): unknown {
   if (request.body === undefined || request.body === null) {
-    throw new ModelautoError('INVALID_ARGUMENT', 'malformed JSON: the request body is empty; expected a JSON object');
+    throw new ModelautoError(
+      'INVALID_ARGUMENT',
+      'malformed JSON: the request body is empty; expected a JSON object',
+    );
   }
   return request.body;
 }
@@ -58,7 +61,9 @@ export async function runInference(
         `the batch has ${req.rows} rows; the server takes at most ${ctx.maxRequestRows} per request: split it`,
       );
     }
-    out = await withDeadline(ctx, version, (ticket) => version.infer(req.inputs, req.rows, req.rowName, ticket));
+    out = await withDeadline(ctx, version, (ticket) =>
+      version.infer(req.inputs, req.rows, req.rowName, ticket),
+    );
     body = respond(out, version);
   } finally {
     version.release();
@@ -113,10 +118,17 @@ async function runShadow(
   };
   try {
     const req = decode(shadow.signature);
-    const out = await withDeadline(ctx, shadow, (ticket) => shadow.infer(req.inputs, req.rows, req.rowName, ticket));
+    const out = await withDeadline(ctx, shadow, (ticket) =>
+      shadow.infer(req.inputs, req.rows, req.rowName, ticket),
+    );
     ctx.shadow.record({ ...base, shadow: out, shadowMs: performance.now() - started, error: null });
   } catch (e) {
-    ctx.shadow.record({ ...base, shadow: null, shadowMs: null, error: e instanceof Error ? e.message : String(e) });
+    ctx.shadow.record({
+      ...base,
+      shadow: null,
+      shadowMs: null,
+      error: e instanceof Error ? e.message : String(e),
+    });
   } finally {
     shadow.release();
   }

@@ -42,7 +42,10 @@ function frameworkMessage(e: FrameworkError, bodyLimit: number): string {
 }
 
 /** Status, headers and message for anything a handler or the framework threw. */
-export function describeError(e: unknown, bodyLimit: number): { status: number; message: string; headers: Record<string, string> } {
+export function describeError(
+  e: unknown,
+  bodyLimit: number,
+): { status: number; message: string; headers: Record<string, string> } {
   if (e instanceof QueueFullError) {
     return { status: 503, message: e.message, headers: { 'retry-after': String(e.retryAfterSeconds) } };
   }
@@ -52,11 +55,18 @@ export function describeError(e: unknown, bodyLimit: number): { status: number; 
   if (typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
     return { status: f.statusCode, message: frameworkMessage(f, bodyLimit), headers: {} };
   }
-  return { status: 500, message: `internal error: ${e instanceof Error ? e.message : String(e)}`, headers: {} };
+  return {
+    status: 500,
+    message: `internal error: ${e instanceof Error ? e.message : String(e)}`,
+    headers: {},
+  };
 }
 
 export function sendError(reply: FastifyReply, e: unknown, bodyLimit: number): FastifyReply {
   const { status, message, headers } = describeError(e, bodyLimit);
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
-  return reply.code(status).header('content-type', 'application/json').send(JSON.stringify({ error: message }));
+  return reply
+    .code(status)
+    .header('content-type', 'application/json')
+    .send(JSON.stringify({ error: message }));
 }

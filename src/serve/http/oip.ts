@@ -26,10 +26,14 @@ export function registerOip(app: FastifyInstance, ctx: ServerContext): void {
   const json = (value: unknown) => JSON.stringify(value);
 
   app.get('/v2', async (_request, reply) =>
-    reply.header('content-type', 'application/json').send(json({ name: 'modelauto', version: VERSION, extensions: OIP_EXTENSIONS })),
+    reply
+      .header('content-type', 'application/json')
+      .send(json({ name: 'modelauto', version: VERSION, extensions: OIP_EXTENSIONS })),
   );
 
-  app.get('/v2/health/live', async (_request, reply) => reply.header('content-type', 'application/json').send(json({ live: true })));
+  app.get('/v2/health/live', async (_request, reply) =>
+    reply.header('content-type', 'application/json').send(json({ live: true })),
+  );
 
   app.get('/v2/health/ready', async (_request, reply) => {
     const waiting = ctx.manager.notReady();
@@ -44,7 +48,9 @@ export function registerOip(app: FastifyInstance, ctx: ServerContext): void {
     if (action === 'infer') throw new HttpError(405, 'USAGE', 'infer takes POST', { allow: 'POST' });
     if (action === 'ready') {
       const v = addressed(ctx, target);
-      return reply.header('content-type', 'application/json').send(json({ name: target.model, ready: v.state === 'AVAILABLE' }));
+      return reply
+        .header('content-type', 'application/json')
+        .send(json({ name: target.model, ready: v.state === 'AVAILABLE' }));
     }
     return reply.header('content-type', 'application/json').send(json(metadata(ctx, target)));
   });
@@ -58,7 +64,11 @@ export function registerOip(app: FastifyInstance, ctx: ServerContext): void {
       reply,
       target,
       (sig) => {
-        checkOutputs(body, sig.outputs.map((o) => o.name), sig.labels);
+        checkOutputs(
+          body,
+          sig.outputs.map((o) => o.name),
+          sig.labels,
+        );
         return decodeInfer(body, sig);
       },
       (out, version) =>
@@ -99,11 +109,16 @@ function checkOutputs(body: OipInferBody, names: string[], labels: string[] | nu
   if (!body.outputs) return;
   const seen = new Set<string>();
   body.outputs.forEach((o, i) => {
-    if (!names.includes(o.name)) throw bad(`outputs[${i}]: unknown output ${JSON.stringify(o.name)}; the model gives: ${names.join(', ')}`);
+    if (!names.includes(o.name))
+      throw bad(
+        `outputs[${i}]: unknown output ${JSON.stringify(o.name)}; the model gives: ${names.join(', ')}`,
+      );
     if (seen.has(o.name)) throw bad(`outputs[${i}]: output ${JSON.stringify(o.name)} is requested twice`);
     seen.add(o.name);
     if (o.classification !== undefined && !labels) {
-      throw bad(`outputs[${i}].parameters.classification: the model is not a classifier (it has no class labels)`);
+      throw bad(
+        `outputs[${i}].parameters.classification: the model is not a classifier (it has no class labels)`,
+      );
     }
   });
 }

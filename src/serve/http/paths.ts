@@ -38,14 +38,17 @@ export function modelName(raw: string): string {
 
 export function versionNumber(raw: string): number {
   const v = segment(raw, 'version');
-  if (!/^[1-9]\d{0,8}$/.test(v)) throw bad(`invalid version ${JSON.stringify(v)}: expected a positive integer such as 3`);
+  if (!/^[1-9]\d{0,8}$/.test(v))
+    throw bad(`invalid version ${JSON.stringify(v)}: expected a positive integer such as 3`);
   return Number(v);
 }
 
 export function labelName(raw: string): string {
   const l = segment(raw, 'label');
   if (!ALIAS_PATTERN.test(l)) {
-    throw bad(`invalid label ${JSON.stringify(l)}: expected an alias of lowercase letters, digits, "_" or "-", starting with a letter`);
+    throw bad(
+      `invalid label ${JSON.stringify(l)}: expected an alias of lowercase letters, digits, "_" or "-", starting with a letter`,
+    );
   }
   return l;
 }

@@ -25,7 +25,13 @@ export function registerTfServing(app: FastifyInstance, ctx: ServerContext): voi
     if (action === 'status' || action === 'metadata') throw methodNotAllowed(action, 'GET');
     if (action === 'predict') {
       const body = parsePredictBody(bodyOf(request));
-      await runInference(ctx, reply, target, (sig) => decodePredict(body, sig), (out) => tfPredictResponse(out, body.format));
+      await runInference(
+        ctx,
+        reply,
+        target,
+        (sig) => decodePredict(body, sig),
+        (out) => tfPredictResponse(out, body.format),
+      );
       return reply;
     }
     const examples = parseExamplesBody(bodyOf(request), action);
@@ -38,14 +44,18 @@ export function registerTfServing(app: FastifyInstance, ctx: ServerContext): voi
         return decodeExamples(examples, sig);
       },
       (out, version) =>
-        action === 'classify' ? tfClassifyResponse(out, version.signature.labels ?? []) : tfRegressResponse(out),
+        action === 'classify'
+          ? tfClassifyResponse(out, version.signature.labels ?? [])
+          : tfRegressResponse(out),
     );
     return reply;
   });
 }
 
 function methodNotAllowed(action: string, allowed: string): HttpError {
-  return new HttpError(405, 'USAGE', `${action === 'status' ? 'model status' : action} takes ${allowed}`, { allow: allowed });
+  return new HttpError(405, 'USAGE', `${action === 'status' ? 'model status' : action} takes ${allowed}`, {
+    allow: allowed,
+  });
 }
 
 function checkTask(sig: ServedSignature, action: 'classify' | 'regress', model: string): void {
@@ -81,7 +91,11 @@ function wantedVersion(ctx: ServerContext, target: ModelTarget): number | undefi
   if (target.version !== undefined) return target.version;
   if (target.label === undefined) return undefined;
   const v = ctx.manager.aliasVersion(target.model, target.label);
-  if (v === undefined) throw new ModelautoError('NOT_FOUND', `model ${target.model} has no label (alias) ${JSON.stringify(target.label)}`);
+  if (v === undefined)
+    throw new ModelautoError(
+      'NOT_FOUND',
+      `model ${target.model} has no label (alias) ${JSON.stringify(target.label)}`,
+    );
   return v;
 }
 
@@ -103,8 +117,12 @@ function metadataJson(ctx: ServerContext, target: ModelTarget): unknown {
       signature_def: {
         signature_def: {
           serving_default: {
-            inputs: Object.fromEntries(sig.inputs.map((i) => [i.name, tensor(i.name, i.datatype, inputShape(i))])),
-            outputs: Object.fromEntries(sig.outputs.map((o) => [o.name, tensor(o.name, o.datatype, outputShape(o))])),
+            inputs: Object.fromEntries(
+              sig.inputs.map((i) => [i.name, tensor(i.name, i.datatype, inputShape(i))]),
+            ),
+            outputs: Object.fromEntries(
+              sig.outputs.map((o) => [o.name, tensor(o.name, o.datatype, outputShape(o))]),
+            ),
             method_name: 'tensorflow/serving/predict',
             defaults: {},
           },

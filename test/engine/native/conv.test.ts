@@ -2,11 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
 import { setNativeThreads } from '../../../src/engine/native/index.js';
-import { countCalls, describeNative, expectClose, expectSameResult, kernelCalls, randomTensor, runBoth, useCpu } from './helpers.js';
+import {
+  countCalls,
+  describeNative,
+  expectClose,
+  expectSameResult,
+  kernelCalls,
+  randomTensor,
+  runBoth,
+  useCpu,
+} from './helpers.js';
 
 beforeAll(useCpu);
 
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+type Pad =
+  'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 interface Case {
   x: [number, number, number, number];
   f: [number, number];
@@ -24,7 +34,18 @@ const CASES: Case[] = [
   { x: [2, 6, 6, 5], f: [1, 1], outC: 7, stride: 1, pad: 'valid' },
   { x: [2, 6, 6, 5], f: [1, 1], outC: 7, stride: 2, pad: 'same' },
   { x: [1, 5, 6, 3], f: [3, 3], outC: 4, stride: 1, pad: 1 },
-  { x: [1, 5, 6, 3], f: [3, 2], outC: 4, stride: 1, pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },
+  {
+    x: [1, 5, 6, 3],
+    f: [3, 2],
+    outC: 4,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 11, 10, 3], f: [3, 3], outC: 6, stride: 3, pad: 'same' },
   { x: [1, 1, 1, 1], f: [1, 1], outC: 1, stride: 1, pad: 'valid' },
 ];
@@ -44,7 +65,13 @@ describeNative('native Conv2D and FusedConv2D', () => {
     for (const c of [...CASES, ...DILATED]) {
       const x = randomTensor(rng, c.x);
       const w = randomTensor(rng, [c.f[0], c.f[1], c.x[3], c.outC]);
-      expectSameResult(runBoth(() => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation ?? 1)), 1e-4, label(c));
+      expectSameResult(
+        runBoth(() =>
+          tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation ?? 1),
+        ),
+        1e-4,
+        label(c),
+      );
       tf.dispose([x, w]);
     }
     expect(kernelCalls('Conv2D').calls).toBeGreaterThan(0);
@@ -83,7 +110,12 @@ describeNative('native Conv2D and FusedConv2D', () => {
     const w = randomTensor(rng, [3, 3, 2, 4]);
     // tfjs's cpu kernel supports NCHW; the native one hands it over
     let r: ReturnType<typeof runBoth> | undefined;
-    expect(countCalls('Conv2D', () => (r = runBoth(() => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NCHW'))))).toEqual({
+    expect(
+      countCalls(
+        'Conv2D',
+        () => (r = runBoth(() => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NCHW'))),
+      ),
+    ).toEqual({
       calls: 0,
       fallbacks: 1,
     });
@@ -103,7 +135,10 @@ describeNative('native convolution gradients', () => {
         const w = randomTensor(rng, [c.f[0], c.f[1], c.x[3], c.outC]);
         const r = runBoth(() => {
           const g = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
-            tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.stride, c.pad).square().sum(),
+            tf
+              .conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.stride, c.pad)
+              .square()
+              .sum(),
           );
           return g([x, w]);
         });
@@ -119,10 +154,17 @@ describeNative('native convolution gradients', () => {
   it('conv2dTranspose (Conv2DBackpropInput as a forward op) matches', () => {
     const x = randomTensor(rng, [2, 4, 5, 6]);
     const w = randomTensor(rng, [3, 3, 3, 6]);
-    for (const [stride, pad] of [[1, 'same'], [2, 'same'], [2, 'valid']] as const) {
+    for (const [stride, pad] of [
+      [1, 'same'],
+      [2, 'same'],
+      [2, 'valid'],
+    ] as const) {
       const outShape: [number, number, number, number] =
         pad === 'same' ? [2, 4 * stride, 5 * stride, 3] : [2, (4 - 1) * stride + 3, (5 - 1) * stride + 3, 3];
-      expectSameResult(runBoth(() => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, outShape, stride, pad)), 1e-4);
+      expectSameResult(
+        runBoth(() => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, outShape, stride, pad)),
+        1e-4,
+      );
     }
     tf.dispose([x, w]);
   });
@@ -132,7 +174,10 @@ describeNative('native convolution gradients', () => {
     const w = randomTensor(rng, [3, 2, 2, 3]);
     const probe = randomTensor(rng, [1, 3, 4, 3]);
     const loss = (xx: tf.Tensor, ww: tf.Tensor): tf.Scalar =>
-      tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, [2, 1], 'same').mul(probe).sum();
+      tf
+        .conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, [2, 1], 'same')
+        .mul(probe)
+        .sum();
     const { native } = runBoth(() => tf.grads(loss)([x, w]));
     for (const [k, t] of [x, w].entries()) {
       const base = Float32Array.from(t.dataSync());
@@ -173,9 +218,19 @@ describeNative('native depthwise convolutions', () => {
       const r = runBoth(() => {
         const fwd = tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad);
         const fusedPad = Array.isArray(c.pad) ? 'same' : c.pad;
-        const fused = tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.stride, pad: fusedPad, bias, activation: 'relu' });
+        const fused = tf.fused.depthwiseConv2d({
+          x: x as tf.Tensor4D,
+          filter: w as tf.Tensor4D,
+          strides: c.stride,
+          pad: fusedPad,
+          bias,
+          activation: 'relu',
+        });
         const [gx, gw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
-          tf.depthwiseConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.stride, c.pad).square().sum(),
+          tf
+            .depthwiseConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.stride, c.pad)
+            .square()
+            .sum(),
         )([x, w]);
         return [fwd, fused, gx as tf.Tensor, gw as tf.Tensor];
       });
@@ -184,16 +239,29 @@ describeNative('native depthwise convolutions', () => {
     }
     const x = randomTensor(rng, [1, 9, 9, 3]);
     const w = randomTensor(rng, [3, 3, 3, 2]);
-    expectSameResult(runBoth(() => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2)), 1e-4, 'dilated');
+    expectSameResult(
+      runBoth(() => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2)),
+      1e-4,
+      'dilated',
+    );
     tf.dispose([x, w]);
-    for (const k of ['DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter'])
+    for (const k of [
+      'DepthwiseConv2dNative',
+      'FusedDepthwiseConv2D',
+      'DepthwiseConv2dNativeBackpropInput',
+      'DepthwiseConv2dNativeBackpropFilter',
+    ])
       expect(kernelCalls(k).calls, k).toBeGreaterThan(0);
   });
 });
 
 describeNative('native pooling', () => {
   const rng = new Rng(14);
-  const pools: { f: number | [number, number]; s: number | [number, number]; pad: 'same' | 'valid' | number }[] = [
+  const pools: {
+    f: number | [number, number];
+    s: number | [number, number];
+    pad: 'same' | 'valid' | number;
+  }[] = [
     { f: 2, s: 2, pad: 'valid' },
     { f: 3, s: 2, pad: 'same' },
     { f: [3, 2], s: [1, 2], pad: 'valid' },
@@ -203,13 +271,32 @@ describeNative('native pooling', () => {
   ];
 
   it('MaxPool/AvgPool and their gradients match the JS kernels', () => {
-    for (const shape of [[2, 7, 9, 3], [1, 8, 8, 17], [3, 5, 4, 1]] as const) {
+    for (const shape of [
+      [2, 7, 9, 3],
+      [1, 8, 8, 17],
+      [3, 5, 4, 1],
+    ] as const) {
       for (const p of pools) {
         const x = randomTensor(rng, [...shape]);
         const r = runBoth(() => {
-          const [gm] = tf.grads((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, p.f, p.s, p.pad).square().sum())([x]);
-          const [ga] = tf.grads((xx: tf.Tensor) => tf.avgPool(xx as tf.Tensor4D, p.f, p.s, p.pad).square().sum())([x]);
-          return [tf.maxPool(x as tf.Tensor4D, p.f, p.s, p.pad), tf.avgPool(x as tf.Tensor4D, p.f, p.s, p.pad), gm as tf.Tensor, ga as tf.Tensor];
+          const [gm] = tf.grads((xx: tf.Tensor) =>
+            tf
+              .maxPool(xx as tf.Tensor4D, p.f, p.s, p.pad)
+              .square()
+              .sum(),
+          )([x]);
+          const [ga] = tf.grads((xx: tf.Tensor) =>
+            tf
+              .avgPool(xx as tf.Tensor4D, p.f, p.s, p.pad)
+              .square()
+              .sum(),
+          )([x]);
+          return [
+            tf.maxPool(x as tf.Tensor4D, p.f, p.s, p.pad),
+            tf.avgPool(x as tf.Tensor4D, p.f, p.s, p.pad),
+            gm as tf.Tensor,
+            ga as tf.Tensor,
+          ];
         });
         expectSameResult(r, 1e-5, `${shape} ${JSON.stringify(p)}`);
         x.dispose();
@@ -222,7 +309,10 @@ describeNative('native pooling', () => {
   });
 
   it('max pooling breaks ties like tfjs and ignores NaN', () => {
-    const x = tf.tensor4d([1, 1, 1, 1, NaN, 2, 2, NaN, -Infinity, -Infinity, -Infinity, -Infinity, 5, 5, 5, 5], [1, 4, 4, 1]);
+    const x = tf.tensor4d(
+      [1, 1, 1, 1, NaN, 2, 2, NaN, -Infinity, -Infinity, -Infinity, -Infinity, 5, 5, 5, 5],
+      [1, 4, 4, 1],
+    );
     const r = runBoth(() => {
       const [g] = tf.grads((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid').sum())([x]);
       return [tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), g as tf.Tensor];

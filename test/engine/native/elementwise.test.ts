@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
 import { setNativeThreads } from '../../../src/engine/native/index.js';
-import { countCalls, describeNative, expectSameResult, kernelCalls, randomArray, randomTensor, runBoth, useCpu } from './helpers.js';
+import {
+  countCalls,
+  describeNative,
+  expectSameResult,
+  kernelCalls,
+  randomArray,
+  randomTensor,
+  runBoth,
+  useCpu,
+} from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -15,7 +24,17 @@ function broadcastPairs(base: number[]): [number[], number[]][] {
       const b = masked(mb);
       pairs.push([masked(ma), b.slice((ma + mb) % 5)]);
     }
-  pairs.push([[], []], [base, []], [[], base], [[0, 3], [3]], [[2, 0, 3], [1, 1, 3]], [[1], [7]]);
+  pairs.push(
+    [[], []],
+    [base, []],
+    [[], base],
+    [[0, 3], [3]],
+    [
+      [2, 0, 3],
+      [1, 1, 3],
+    ],
+    [[1], [7]],
+  );
   return pairs;
 }
 
@@ -49,10 +68,24 @@ describeNative('native binary ops', () => {
         const lo = name === 'Pow' ? 0.1 : -2;
         const a = randomTensor(rng, sa, lo, 2);
         // small integers make Equal/Less see ties
-        const b = name.includes('Equal') || name.startsWith('Less') || name.startsWith('Greater')
-          ? tf.tensor(Float32Array.from(randomArray(rng, sb.reduce((x, y) => x * y, 1)), (v) => Math.round(v * 2)), sb)
-          : randomTensor(rng, sb, name === 'Pow' ? -2 : -2, 2);
-        expectSameResult(runBoth(() => op(a, b)), 1e-4, `${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`);
+        const b =
+          name.includes('Equal') || name.startsWith('Less') || name.startsWith('Greater')
+            ? tf.tensor(
+                Float32Array.from(
+                  randomArray(
+                    rng,
+                    sb.reduce((x, y) => x * y, 1),
+                  ),
+                  (v) => Math.round(v * 2),
+                ),
+                sb,
+              )
+            : randomTensor(rng, sb, name === 'Pow' ? -2 : -2, 2);
+        expectSameResult(
+          runBoth(() => op(a, b)),
+          1e-4,
+          `${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`,
+        );
         tf.dispose([a, b]);
       }
       expect(kernelCalls(name).calls, name).toBeGreaterThan(0);
@@ -62,7 +95,12 @@ describeNative('native binary ops', () => {
   it('propagate NaN and infinities like Math.max/Math.min/Math.pow', () => {
     const a = tf.tensor1d([NaN, 1, -Infinity, Infinity, 0, -0, 2, 1, -1, NaN]);
     const b = tf.tensor1d([1, NaN, 3, -Infinity, -0, 0, NaN, Infinity, -Infinity, 0]);
-    for (const [name, op] of BINARY) expectSameResult(runBoth(() => op(a, b)), 0, name);
+    for (const [name, op] of BINARY)
+      expectSameResult(
+        runBoth(() => op(a, b)),
+        0,
+        name,
+      );
     tf.dispose([a, b]);
   });
 
@@ -87,7 +125,11 @@ describeNative('native binary ops', () => {
     const x = randomTensor(rng, [4, 5, 3]);
     for (const shape of [[3], [5, 3], [4, 5, 3], []]) {
       const alpha = randomTensor(rng, shape);
-      expectSameResult(runBoth(() => tf.prelu(x, alpha)), 1e-6, `prelu ${shape}`);
+      expectSameResult(
+        runBoth(() => tf.prelu(x, alpha)),
+        1e-6,
+        `prelu ${shape}`,
+      );
       alpha.dispose();
     }
     x.dispose();
@@ -142,7 +184,11 @@ describeNative('native unary ops', () => {
         const v = randomArray(rng, n, lo, hi);
         if (n > 10) v.set([NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 2.5]);
         const x = tf.tensor1d(v);
-        expectSameResult(runBoth(() => op(x)), 1e-5, `${name} n=${n}`);
+        expectSameResult(
+          runBoth(() => op(x)),
+          1e-5,
+          `${name} n=${n}`,
+        );
         x.dispose();
       }
       expect(kernelCalls(name).calls, name).toBeGreaterThan(0);
@@ -161,8 +207,16 @@ describeNative('native unary ops', () => {
     const a = randomTensor(rng, [3, 17]);
     const b = randomTensor(rng, [3, 17]);
     const c = randomTensor(rng, [3, 17]);
-    expectSameResult(runBoth(() => tf.addN([a, b, c])), 1e-6, 'addN');
-    expectSameResult(runBoth(() => tf.where(tf.greater(a, b), a, c)), 0, 'select');
+    expectSameResult(
+      runBoth(() => tf.addN([a, b, c])),
+      1e-6,
+      'addN',
+    );
+    expectSameResult(
+      runBoth(() => tf.where(tf.greater(a, b), a, c)),
+      0,
+      'select',
+    );
     expect(
       countCalls('EluGrad', () =>
         expectSameResult(

@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
-import { installNativeKernels, nativeStatus, uninstallNativeKernels } from '../../../src/engine/native/index.js';
+import {
+  installNativeKernels,
+  nativeStatus,
+  uninstallNativeKernels,
+} from '../../../src/engine/native/index.js';
 
 /**
  * Native kernels are checked against tfjs's own JS kernels in the same process: run the op with
@@ -22,7 +26,10 @@ if (!nativeAvailable && process.env['MODELAUTO_REQUIRE_NATIVE'] === '1') {
 
 /** describe() that is skipped, visibly, when the addon is not built. */
 export function describeNative(name: string, fn: () => void): void {
-  describe.skipIf(!nativeAvailable)(nativeAvailable ? name : `${name} (skipped: ${probe.reason ?? 'no addon'})`, fn);
+  describe.skipIf(!nativeAvailable)(
+    nativeAvailable ? name : `${name} (skipped: ${probe.reason ?? 'no addon'})`,
+    fn,
+  );
 }
 
 export function randomArray(rng: Rng, n: number, lo = -1, hi = 1): Float32Array {
@@ -32,7 +39,16 @@ export function randomArray(rng: Rng, n: number, lo = -1, hi = 1): Float32Array 
 }
 
 export function randomTensor(rng: Rng, shape: number[], lo = -1, hi = 1): tf.Tensor {
-  return tf.tensor(randomArray(rng, shape.reduce((a, b) => a * b, 1), lo, hi), shape, 'float32');
+  return tf.tensor(
+    randomArray(
+      rng,
+      shape.reduce((a, b) => a * b, 1),
+      lo,
+      hi,
+    ),
+    shape,
+    'float32',
+  );
 }
 
 export type TypedValues = Float32Array | Int32Array | Uint8Array;
@@ -69,7 +85,13 @@ export function runBoth(fn: () => tf.Tensor | tf.Tensor[]): { js: RunResult; nat
  * |actual - expected| <= rtol * |expected| + atol, elementwise. The default atol is rtol times the
  * RMS of `expected`: a sum whose terms cancel is only as exact as its terms, not its result.
  */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol?: number, label = ''): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-4,
+  atol?: number,
+  label = '',
+): void {
   expect(actual.length, `${label} length`).toBe(expected.length);
   let sq = 0;
   for (let i = 0; i < expected.length; i++) {
@@ -105,7 +127,9 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     }
   }
   if (worst >= 0) {
-    expect.fail(`${label} element ${worst}: native ${actual[worst]} vs js ${expected[worst]} (rtol ${rtol}, atol ${tol})`);
+    expect.fail(
+      `${label} element ${worst}: native ${actual[worst]} vs js ${expected[worst]} (rtol ${rtol}, atol ${tol})`,
+    );
   }
 }
 
@@ -113,7 +137,9 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 export function expectSameResult(r: { js: RunResult; native: RunResult }, rtol = 1e-4, label = ''): void {
   expect(r.native.shapes, `${label} shapes`).toEqual(r.js.shapes);
   expect(r.native.dtypes, `${label} dtypes`).toEqual(r.js.dtypes);
-  r.js.values.forEach((v, i) => expectClose(r.native.values[i] ?? new Float32Array(0), v, rtol, undefined, `${label}[${i}]`));
+  r.js.values.forEach((v, i) =>
+    expectClose(r.native.values[i] ?? new Float32Array(0), v, rtol, undefined, `${label}[${i}]`),
+  );
 }
 
 /** A kernel's cumulative status counters. */

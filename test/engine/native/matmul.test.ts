@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
 import { nativeAddon, setNativeThreads } from '../../../src/engine/native/index.js';
-import { countCalls, describeNative, expectClose, expectSameResult, kernelCalls, randomTensor, runBoth, useCpu } from './helpers.js';
+import {
+  countCalls,
+  describeNative,
+  expectClose,
+  expectSameResult,
+  kernelCalls,
+  randomTensor,
+  runBoth,
+  useCpu,
+} from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -30,8 +39,16 @@ describeNative('native BatchMatMul', () => {
       setNativeThreads(threads);
       const a = randomTensor(rng, [301, 517]);
       const b = randomTensor(rng, [517, 263]);
-      expectSameResult(runBoth(() => tf.matMul(a, b)), 1e-4, `threads ${threads}`);
-      expectSameResult(runBoth(() => tf.matMul(b, a, true, true)), 1e-4, `threads ${threads} transposed`);
+      expectSameResult(
+        runBoth(() => tf.matMul(a, b)),
+        1e-4,
+        `threads ${threads}`,
+      );
+      expectSameResult(
+        runBoth(() => tf.matMul(b, a, true, true)),
+        1e-4,
+        `threads ${threads} transposed`,
+      );
       tf.dispose([a, b]);
     }
   });
@@ -50,7 +67,11 @@ describeNative('native BatchMatMul', () => {
         ] as const) {
           const a = randomTensor(rng, [m, k]);
           const b = randomTensor(rng, [n, k]);
-          expectSameResult(runBoth(() => tf.matMul(a, b, false, true)), 1e-4, `cap ${cap} ${m}x${n}x${k}`);
+          expectSameResult(
+            runBoth(() => tf.matMul(a, b, false, true)),
+            1e-4,
+            `cap ${cap} ${m}x${n}x${k}`,
+          );
           tf.dispose([a, b]);
         }
       }
@@ -62,17 +83,39 @@ describeNative('native BatchMatMul', () => {
 
   it('broadcasts batch dimensions', () => {
     const cases: [number[], number[]][] = [
-      [[3, 4, 5], [3, 5, 2]],
-      [[3, 4, 5], [5, 2]],
-      [[4, 5], [3, 5, 2]],
-      [[2, 3, 4, 5], [3, 5, 6]],
-      [[1, 4, 5], [3, 5, 2]],
-      [[2, 1, 4, 5], [2, 1, 5, 3]],
+      [
+        [3, 4, 5],
+        [3, 5, 2],
+      ],
+      [
+        [3, 4, 5],
+        [5, 2],
+      ],
+      [
+        [4, 5],
+        [3, 5, 2],
+      ],
+      [
+        [2, 3, 4, 5],
+        [3, 5, 6],
+      ],
+      [
+        [1, 4, 5],
+        [3, 5, 2],
+      ],
+      [
+        [2, 1, 4, 5],
+        [2, 1, 5, 3],
+      ],
     ];
     for (const [sa, sb] of cases) {
       const a = randomTensor(rng, sa);
       const b = randomTensor(rng, sb);
-      expectSameResult(runBoth(() => tf.matMul(a, b)), 1e-4, `${sa} x ${sb}`);
+      expectSameResult(
+        runBoth(() => tf.matMul(a, b)),
+        1e-4,
+        `${sa} x ${sb}`,
+      );
       tf.dispose([a, b]);
     }
   });
@@ -101,7 +144,10 @@ describeNative('native BatchMatMul', () => {
   it('falls back to the JS kernel for int32', () => {
     const a = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
     let r: ReturnType<typeof runBoth> | undefined;
-    expect(countCalls('BatchMatMul', () => (r = runBoth(() => tf.matMul(a, a))))).toEqual({ calls: 0, fallbacks: 1 });
+    expect(countCalls('BatchMatMul', () => (r = runBoth(() => tf.matMul(a, a))))).toEqual({
+      calls: 0,
+      fallbacks: 1,
+    });
     expect(r?.native.values[0]).toEqual(r?.js.values[0]);
     expect(r?.native.dtypes[0]).toBe('int32');
     a.dispose();
@@ -111,9 +157,9 @@ describeNative('native BatchMatMul', () => {
     const addon = nativeAddon();
     expect(addon).toBeDefined();
     const p = new Float64Array([1, 4, 4, 4, 4, 1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    expect(() => addon?.matmul(new Float32Array(8), new Float32Array(16), new Float32Array(16), p, null, null)).toThrow(
-      /out of range/,
-    );
+    expect(() =>
+      addon?.matmul(new Float32Array(8), new Float32Array(16), new Float32Array(16), p, null, null),
+    ).toThrow(/out of range/);
   });
 });
 
@@ -153,14 +199,22 @@ describeNative('native _FusedMatMul', () => {
 
   it('handles batched fused products, M = 1 and N = 1', () => {
     for (const [sa, sb, sbias] of [
-      [[3, 7, 5], [3, 5, 9], [3, 1, 9]],
+      [
+        [3, 7, 5],
+        [3, 5, 9],
+        [3, 1, 9],
+      ],
       [[1, 40], [40, 30], [30]],
       [[40, 30], [30, 1], [1]],
     ] as const) {
       const a = randomTensor(rng, [...sa]);
       const b = randomTensor(rng, [...sb]);
       const bias = randomTensor(rng, [...sbias]);
-      expectSameResult(runBoth(() => tf.fused.matMul({ a, b, bias, activation: 'relu' })), 1e-4, `${sa}`);
+      expectSameResult(
+        runBoth(() => tf.fused.matMul({ a, b, bias, activation: 'relu' })),
+        1e-4,
+        `${sa}`,
+      );
       tf.dispose([a, b, bias]);
     }
   });

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
 import {
+  nativeAddon,
   NativeAdamOptimizer,
   NativeAdamWOptimizer,
   NativeMomentumOptimizer,
@@ -12,14 +13,24 @@ import { describeNative, expectClose, randomArray, useCpu } from './helpers.js';
 
 beforeAll(useCpu);
 
-const SHAPES = [[7], [33, 17], [3, 1, 5], [1]];
+const SHAPES = [[7], [33, 17], [3, 1, 5], [1], [300, 250]];
 
 type Counted = tf.Optimizer & { steps?: { native: number; js: number } };
 
 /** Runs `steps` updates of an optimizer on fresh variables; returns the final values. */
 function train(make: () => Counted, seed: number, steps = 5, expectPath?: 'native' | 'js'): Float32Array[] {
   const rng = new Rng(seed);
-  const vars = SHAPES.map((s) => tf.variable(tf.tensor(randomArray(rng, s.reduce((a, b) => a * b, 1)), s)));
+  const vars = SHAPES.map((s) =>
+    tf.variable(
+      tf.tensor(
+        randomArray(
+          rng,
+          s.reduce((a, b) => a * b, 1),
+        ),
+        s,
+      ),
+    ),
+  );
   const opt = make();
   for (let step = 0; step < steps; step++) {
     const grads: tf.NamedTensorMap = {};
@@ -50,9 +61,31 @@ describeNative('fused native optimizers', () => {
     );
   });
 
+  it('Adam is bit-identical on every instruction set (AVX-512, baseline SIMD)', () => {
+    const addon = nativeAddon();
+    const js = train(() => tf.train.adam(0.02), 6);
+    try {
+      for (const cap of [0, 2, 1]) {
+        addon?.setIsaCap(cap);
+        expectBitExact(
+          train(() => new NativeAdamOptimizer(0.02), 6, 5, 'native'),
+          js,
+        );
+      }
+    } finally {
+      addon?.setIsaCap(0);
+    }
+  });
+
   it('SGD and Momentum (plain and Nesterov) are bit-identical to tfjs', () => {
-    expectBitExact(train(() => new NativeSGDOptimizer(0.05), 2, 5, 'native'), train(() => tf.train.sgd(0.05), 2));
-    expectBitExact(train(() => new NativeMomentumOptimizer(0.05, 0.9), 3, 5, 'native'), train(() => tf.train.momentum(0.05, 0.9), 3));
+    expectBitExact(
+      train(() => new NativeSGDOptimizer(0.05), 2, 5, 'native'),
+      train(() => tf.train.sgd(0.05), 2),
+    );
+    expectBitExact(
+      train(() => new NativeMomentumOptimizer(0.05, 0.9), 3, 5, 'native'),
+      train(() => tf.train.momentum(0.05, 0.9), 3),
+    );
     expectBitExact(
       train(() => new NativeMomentumOptimizer(0.05, 0.9, true), 4, 5, 'native'),
       train(() => tf.train.momentum(0.05, 0.9, true), 4),
@@ -98,7 +131,9 @@ describeNative('fused native optimizers', () => {
   });
 
   it('trains a Keras model through compile({optimizer})', async () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'softmax' })] });
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'softmax' })],
+    });
     model.compile({ optimizer: new NativeAdamOptimizer(0.05), loss: 'categoricalCrossentropy' });
     const x = tf.randomNormal([16, 4], 0, 1, 'float32', 1);
     const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 'int32'), 3);

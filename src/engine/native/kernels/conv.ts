@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { f32, sizeOf } from '../cpu-data.js';
-import { ACTIVATIONS, numAttr, outF32, type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
+import {
+  ACTIVATIONS,
+  numAttr,
+  outF32,
+  type NativeCall,
+  type NativeKernel,
+  type NativeResult,
+} from '../kernel.js';
 
 type Shape4 = [number, number, number, number];
 type Pair = number | [number, number];
@@ -9,19 +16,26 @@ type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
 function shape4(v: unknown): Shape4 | undefined {
-  return Array.isArray(v) && v.length === 4 && v.every((d) => typeof d === 'number') ? (v as Shape4) : undefined;
+  return Array.isArray(v) && v.length === 4 && v.every((d) => typeof d === 'number')
+    ? (v as Shape4)
+    : undefined;
 }
 
 function pair(v: unknown, fallback?: Pair): Pair | undefined {
   if (v === undefined || v === null) return fallback;
   if (typeof v === 'number') return v;
-  if (Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === 'number')) return v as [number, number];
+  if (Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === 'number'))
+    return v as [number, number];
   return undefined;
 }
 
 function pad(v: unknown): Pad | undefined {
   if (v === 'same' || v === 'valid' || typeof v === 'number') return v;
-  if (Array.isArray(v) && v.length === 4 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((d) => typeof d === 'number'))) {
+  if (
+    Array.isArray(v) &&
+    v.length === 4 &&
+    v.every((p) => Array.isArray(p) && p.length === 2 && p.every((d) => typeof d === 'number'))
+  ) {
     return v as tf.backend_util.ExplicitPadding;
   }
   return undefined;
@@ -73,7 +87,11 @@ function nhwc(attrs: tf.NamedAttrMap): boolean {
 }
 
 /** Per-channel bias/prelu operand: a scalar or [.., C] with only 1s before the channel axis. */
-function channelOperand(call: NativeCall, name: string, channels: number): { values: Float32Array | null; stride: number } | string {
+function channelOperand(
+  call: NativeCall,
+  name: string,
+  channels: number,
+): { values: Float32Array | null; stride: number } | string {
   const t = call.inputs[name];
   if (!t) return { values: null, stride: 0 };
   const values = f32(call.backend, t);
@@ -87,12 +105,16 @@ function channelOperand(call: NativeCall, name: string, channels: number): { val
 }
 
 /** Fused epilogue parameters shared by FusedConv2D and FusedDepthwiseConv2D. */
-function epilogue(call: NativeCall, channels: number): { extra: number[]; bias: Float32Array | null; prelu: Float32Array | null } | string {
+function epilogue(
+  call: NativeCall,
+  channels: number,
+): { extra: number[]; bias: Float32Array | null; prelu: Float32Array | null } | string {
   const activation = call.attrs['activation'];
   let act = 0;
   let alpha = 0;
   if (activation !== undefined && activation !== null && activation !== '') {
-    if (typeof activation !== 'string' || ACTIVATIONS[activation] === undefined) return `activation ${String(activation)}`;
+    if (typeof activation !== 'string' || ACTIVATIONS[activation] === undefined)
+      return `activation ${String(activation)}`;
     act = ACTIVATIONS[activation] ?? 0;
     if (activation === 'leakyrelu') {
       const a = numAttr(call.attrs, 'leakyreluAlpha');
@@ -126,9 +148,12 @@ function convForward(depthwise: boolean, fused: boolean) {
     const dilations = pair(attrs['dilations'], 1);
     const p = pad(attrs['pad']);
     const r = rounding(attrs['dimRoundingMode']);
-    if (strides === undefined || dilations === undefined || p === undefined || r === 'invalid') return 'unsupported attributes';
+    if (strides === undefined || dilations === undefined || p === undefined || r === 'invalid')
+      return 'unsupported attributes';
     if (depthwise && !isOne(strides) && !isOne(dilations)) return 'strides and dilations both > 1';
-    const c = info(() => tf.backend_util.computeConv2DInfo(xs, ws, strides, dilations, p, r, depthwise, 'channelsLast'));
+    const c = info(() =>
+      tf.backend_util.computeConv2DInfo(xs, ws, strides, dilations, p, r, depthwise, 'channelsLast'),
+    );
     if (typeof c === 'string') return c;
     let extra = [0, 0, 0, 0];
     let bias: Float32Array | null = null;
@@ -161,10 +186,13 @@ function convBackpropInput(depthwise: boolean) {
     const dilations = pair(attrs['dilations'], 1);
     const p = pad(attrs['pad']);
     const r = rounding(attrs['dimRoundingMode']);
-    if (strides === undefined || dilations === undefined || p === undefined || r === 'invalid') return 'unsupported attributes';
+    if (strides === undefined || dilations === undefined || p === undefined || r === 'invalid')
+      return 'unsupported attributes';
     // tfjs's JS gradient kernels ignore dilations; only the undilated case is defined.
     if (!isOne(dilations)) return 'dilations > 1';
-    const c = info(() => tf.backend_util.computeConv2DInfo(inShape, ws, strides, 1, p, r, depthwise, 'channelsLast'));
+    const c = info(() =>
+      tf.backend_util.computeConv2DInfo(inShape, ws, strides, 1, p, r, depthwise, 'channelsLast'),
+    );
     if (typeof c === 'string') return c;
     if (c.outShape.some((d, i) => d !== dy.shape[i])) return 'dy does not match the geometry';
     const n = sizeOf(inShape);
@@ -190,9 +218,12 @@ function convBackpropFilter(depthwise: boolean) {
     const dilations = pair(attrs['dilations'], 1);
     const p = pad(attrs['pad']);
     const r = rounding(attrs['dimRoundingMode']);
-    if (strides === undefined || dilations === undefined || p === undefined || r === 'invalid') return 'unsupported attributes';
+    if (strides === undefined || dilations === undefined || p === undefined || r === 'invalid')
+      return 'unsupported attributes';
     if (!isOne(dilations)) return 'dilations > 1';
-    const c = info(() => tf.backend_util.computeConv2DInfo(xs, fs, strides, 1, p, r, depthwise, 'channelsLast'));
+    const c = info(() =>
+      tf.backend_util.computeConv2DInfo(xs, fs, strides, 1, p, r, depthwise, 'channelsLast'),
+    );
     if (typeof c === 'string') return c;
     if (c.outShape.some((d, i) => d !== dy.shape[i])) return 'dy does not match the geometry';
     const n = sizeOf(fs);
@@ -210,7 +241,8 @@ function poolInfo(attrs: tf.NamedAttrMap, xShape: Shape4, withRounding: boolean)
   const strides = pair(attrs['strides']);
   const p = pad(attrs['pad']);
   const r = withRounding ? rounding(attrs['dimRoundingMode']) : undefined;
-  if (filterSize === undefined || strides === undefined || p === undefined || r === 'invalid') return 'unsupported attributes';
+  if (filterSize === undefined || strides === undefined || p === undefined || r === 'invalid')
+    return 'unsupported attributes';
   return info(() => tf.backend_util.computePool2DInfo(xShape, filterSize, strides, 1, p, r));
 }
 
@@ -223,7 +255,8 @@ function pool(kind: 0 | 1) {
     const c = poolInfo(attrs, xs, true);
     if (typeof c === 'string') return c;
     // tfjs returns the input itself for a 1x1 window that keeps the shape (NaN included)
-    if (c.filterHeight === 1 && c.filterWidth === 1 && c.outShape.every((d, i) => d === xs[i])) return '1x1 identity pool';
+    if (c.filterHeight === 1 && c.filterWidth === 1 && c.outShape.every((d, i) => d === xs[i]))
+      return '1x1 identity pool';
     const out = outF32(sizeOf(c.outShape));
     if (out.length > 0) addon.pool(kind, xv, out, geometry(c));
     return backend.makeTensorInfo(c.outShape.slice(), 'float32', out);
@@ -268,7 +301,11 @@ export const convKernels: NativeKernel[] = [
   { name: 'DepthwiseConv2dNative', run: convForward(true, false) },
   { name: 'FusedDepthwiseConv2D', run: convForward(true, true), note: 'per-channel bias/prelu fused' },
   { name: 'DepthwiseConv2dNativeBackpropInput', run: convBackpropInput(true), note: 'dilations 1 (as tfjs)' },
-  { name: 'DepthwiseConv2dNativeBackpropFilter', run: convBackpropFilter(true), note: 'dilations 1 (as tfjs)' },
+  {
+    name: 'DepthwiseConv2dNativeBackpropFilter',
+    run: convBackpropFilter(true),
+    note: 'dilations 1 (as tfjs)',
+  },
   { name: 'MaxPool', run: pool(0) },
   { name: 'AvgPool', run: pool(1) },
   { name: 'MaxPoolGrad', run: maxPoolGrad },

@@ -25,42 +25,43 @@ const COMPARE: Readonly<Record<string, number>> = {
   GreaterEqual: 5,
 };
 /** Unary kernels: op code and how to read tfjs's attributes into the two numeric arguments. */
-const UNARY: Readonly<Record<string, { code: number; args?: (c: NativeCall) => [number, number] | string }>> = {
-  Abs: { code: 0 },
-  Neg: { code: 1 },
-  Square: { code: 2 },
-  Sqrt: { code: 3 },
-  Rsqrt: { code: 4 },
-  Reciprocal: { code: 5 },
-  Exp: { code: 6 },
-  Expm1: { code: 7 },
-  Log: { code: 8 },
-  Log1p: { code: 9 },
-  Relu: { code: 10 },
-  Relu6: { code: 11 },
-  Elu: { code: 12 },
-  Selu: { code: 13 },
-  LeakyRelu: { code: 14, args: (c) => attrPair(c, 'alpha') },
-  Sigmoid: { code: 15 },
-  Tanh: { code: 16 },
-  Softplus: { code: 17 },
-  Step: { code: 18, args: (c) => attrPair(c, 'alpha') },
-  Sign: { code: 19 },
-  Floor: { code: 20 },
-  Ceil: { code: 21 },
-  Round: { code: 22 },
-  ClipByValue: {
-    code: 23,
-    args: (c) => {
-      const lo = numAttr(c.attrs, 'clipValueMin');
-      const hi = numAttr(c.attrs, 'clipValueMax');
-      return lo === undefined || hi === undefined ? 'clip bounds missing' : [lo, hi];
+const UNARY: Readonly<Record<string, { code: number; args?: (c: NativeCall) => [number, number] | string }>> =
+  {
+    Abs: { code: 0 },
+    Neg: { code: 1 },
+    Square: { code: 2 },
+    Sqrt: { code: 3 },
+    Rsqrt: { code: 4 },
+    Reciprocal: { code: 5 },
+    Exp: { code: 6 },
+    Expm1: { code: 7 },
+    Log: { code: 8 },
+    Log1p: { code: 9 },
+    Relu: { code: 10 },
+    Relu6: { code: 11 },
+    Elu: { code: 12 },
+    Selu: { code: 13 },
+    LeakyRelu: { code: 14, args: (c) => attrPair(c, 'alpha') },
+    Sigmoid: { code: 15 },
+    Tanh: { code: 16 },
+    Softplus: { code: 17 },
+    Step: { code: 18, args: (c) => attrPair(c, 'alpha') },
+    Sign: { code: 19 },
+    Floor: { code: 20 },
+    Ceil: { code: 21 },
+    Round: { code: 22 },
+    ClipByValue: {
+      code: 23,
+      args: (c) => {
+        const lo = numAttr(c.attrs, 'clipValueMin');
+        const hi = numAttr(c.attrs, 'clipValueMax');
+        return lo === undefined || hi === undefined ? 'clip bounds missing' : [lo, hi];
+      },
     },
-  },
-  Sin: { code: 24 },
-  Cos: { code: 25 },
-  Erf: { code: 26 },
-};
+    Sin: { code: 24 },
+    Cos: { code: 25 },
+    Erf: { code: 26 },
+  };
 
 function attrPair(c: NativeCall, name: string): [number, number] | string {
   const v = numAttr(c.attrs, name);
@@ -68,7 +69,10 @@ function attrPair(c: NativeCall, name: string): [number, number] | string {
 }
 
 /** Broadcast geometry for the addon: [rank, shape..., a strides..., b strides...]. */
-export function broadcastParams(aShape: readonly number[], bShape: readonly number[]): { outShape: number[]; params: Float64Array } | string {
+export function broadcastParams(
+  aShape: readonly number[],
+  bShape: readonly number[],
+): { outShape: number[]; params: Float64Array } | string {
   const outShape = broadcastShapes(aShape, bShape);
   if (!outShape) return 'shapes do not broadcast';
   const merged = coalesce(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
@@ -109,7 +113,10 @@ function binary(name: string, code: number, compare: boolean, aName = 'a', bName
   };
 }
 
-function unary(name: string, spec: { code: number; args?: (c: NativeCall) => [number, number] | string }): NativeKernel {
+function unary(
+  name: string,
+  spec: { code: number; args?: (c: NativeCall) => [number, number] | string },
+): NativeKernel {
   return {
     name,
     run: (call): NativeResult => {
@@ -151,7 +158,8 @@ const select: NativeKernel = {
     const tv = f32(backend, t);
     const ev = f32(backend, e);
     const cv = condition?.dtype === 'bool' ? backend.data.get(condition.dataId)?.values : undefined;
-    if (!condition || !t || !e || !tv || !ev || !(cv instanceof Uint8Array)) return 'not bool/float32/float32';
+    if (!condition || !t || !e || !tv || !ev || !(cv instanceof Uint8Array))
+      return 'not bool/float32/float32';
     if (!sameShape(condition.shape, t.shape) || !sameShape(t.shape, e.shape)) return 'condition is broadcast';
     const out = outF32(tv.length);
     if (out.length > 0) addon.select(cv, tv, ev, out);

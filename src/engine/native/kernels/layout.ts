@@ -9,7 +9,10 @@ const MAX_RANK = 8;
  * Drops size-1 axes and merges runs of axes that stay adjacent under the permutation, so a
  * rank-6 transpose that only swaps two blocks becomes a rank-2 one.
  */
-export function simplifyPermutation(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
+export function simplifyPermutation(
+  shape: readonly number[],
+  perm: readonly number[],
+): { shape: number[]; perm: number[] } {
   const keep = shape.map((d, i) => (d !== 1 ? i : -1)).filter((i) => i >= 0);
   const renum = new Map(keep.map((axis, k) => [axis, k]));
   const s1 = keep.map((i) => shape[i] ?? 1);
@@ -31,7 +34,13 @@ export function simplifyPermutation(shape: readonly number[], perm: readonly num
 }
 
 /** out = transpose(x, perm); false when the simplified rank is too large for the addon. */
-export function transposeInto(addon: NativeAddon, x: Words, shape: readonly number[], perm: readonly number[], out: Words): boolean {
+export function transposeInto(
+  addon: NativeAddon,
+  x: Words,
+  shape: readonly number[],
+  perm: readonly number[],
+  out: Words,
+): boolean {
   const s = simplifyPermutation(shape, perm);
   if (s.shape.length > MAX_RANK) return false;
   if (s.perm.every((p, i) => p === i)) {

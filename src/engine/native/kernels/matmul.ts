@@ -1,6 +1,14 @@
 import { broadcastShapes, broadcastStrides, sameShape } from '../broadcast.js';
 import { f32, sizeOf } from '../cpu-data.js';
-import { ACTIVATIONS, boolAttr, numAttr, outF32, type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
+import {
+  ACTIVATIONS,
+  boolAttr,
+  numAttr,
+  outF32,
+  type NativeCall,
+  type NativeKernel,
+  type NativeResult,
+} from '../kernel.js';
 
 const HEADER = 14;
 const PER_BATCH = 4;
@@ -47,7 +55,8 @@ function matmul(call: NativeCall, fused: boolean): NativeResult {
   if (fused) {
     const activation = attrs['activation'];
     if (activation !== undefined && activation !== null && activation !== '') {
-      if (typeof activation !== 'string' || ACTIVATIONS[activation] === undefined) return `activation ${String(activation)}`;
+      if (typeof activation !== 'string' || ACTIVATIONS[activation] === undefined)
+        return `activation ${String(activation)}`;
       act = ACTIVATIONS[activation] ?? 0;
     }
     if (activation === 'leakyrelu') {
@@ -68,7 +77,8 @@ function matmul(call: NativeCall, fused: boolean): NativeResult {
       prelu = { values, shape: w.shape };
     }
     for (const op of [bias, prelu]) {
-      if (op && !sameShape(broadcastShapes(outShape, op.shape) ?? [], outShape)) return 'bias/prelu would enlarge the output';
+      if (op && !sameShape(broadcastShapes(outShape, op.shape) ?? [], outShape))
+        return 'bias/prelu would enlarge the output';
     }
   }
 
@@ -136,4 +146,3 @@ export const matmulKernels: NativeKernel[] = [
     note: 'bias and activation (relu, relu6, elu, leakyrelu, prelu, sigmoid) fused into the GEMM',
   },
 ];
-

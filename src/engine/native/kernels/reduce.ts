@@ -11,7 +11,8 @@ type ReduceName = keyof typeof OPS;
 export function parseAxes(value: tf.NamedAttrMap[string] | undefined, rank: number): number[] | undefined {
   if (value === undefined || value === null) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof value === 'number' ? [value] : Array.isArray(value) ? value : undefined;
-  if (!list || !list.every((v): v is number => typeof v === 'number' && Number.isInteger(v))) return undefined;
+  if (!list || !list.every((v): v is number => typeof v === 'number' && Number.isInteger(v)))
+    return undefined;
   const axes = list.map((a) => (a < 0 ? a + rank : a));
   if (axes.some((a) => a < 0 || a >= Math.max(rank, 1))) return undefined;
   return [...new Set(axes)].sort((p, q) => p - q);

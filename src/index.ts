@@ -71,6 +71,9 @@ export {
 // export
 export * from './export/index.js';
 
+// serve
+export * from './serve/index.js';
+
 // store
 export * from './store/index.js';
 

@@ -8,6 +8,7 @@ import { registerExport } from './commands/export.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
 import { registerRuns } from './commands/runs.js';
+import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
 
 /** The CLI is thin: each command parses flags, calls the library's public API, and prints. */
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerExport(program);
   registerRuns(program);
   registerRegistry(program);
+  registerServe(program);
   registerQuickstart(program);
   registerDoctor(program);
   // Every command (and sub-command) throws instead of exiting, so exit codes are decided in one place.

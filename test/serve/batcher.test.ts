@@ -111,6 +111,24 @@ describe('DynamicBatcher', () => {
     expect(performance.now() - t).toBeLessThan(30);
   });
 
+  it('does not idle when the server knows no other request is on its way', async () => {
+    let arriving = 0;
+    const { batcher, batches } = setup({ maxDelayMs: 200, arriving: () => arriving });
+    let t = performance.now();
+    await batcher.submit(rows([1]), 1);
+    expect(performance.now() - t).toBeLessThan(100);
+    // One request still coming in: the batch waits for it (up to the delay) and takes it along.
+    arriving = 1;
+    t = performance.now();
+    const first = batcher.submit(rows([2]), 1);
+    await new Promise((r) => setTimeout(r, 30));
+    arriving = 0;
+    const second = batcher.submit(rows([3]), 1);
+    await Promise.all([first, second]);
+    expect(performance.now() - t).toBeLessThan(150);
+    expect(batches.map((b) => b.labels)).toEqual([['r1'], ['r2', 'r3']]);
+  });
+
   it('refuses a request when the queue is full (503 + Retry-After) and one larger than the queue (400)', async () => {
     const { batcher, hold, open } = setup({ queueRows: 6, maxBatch: 2 });
     hold();

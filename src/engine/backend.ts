@@ -1,23 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { ModelautoError } from '../core/errors.js';
+import { installNativeKernels, nativeStatus, uninstallNativeKernels } from './native/index.js';
 
 /**
- * The one place where the compute backend is chosen and set up. Later work swaps tfjs's CPU kernels
- * for native ones here; nothing else in the code base knows which backend runs.
+ * The one place where the compute backend is chosen and set up. `native` is tfjs's cpu backend with
+ * modelauto's C++ kernels registered over the JS ones (falling back per call where a kernel does not
+ * cover a dtype or attribute); `cpu` is tfjs's pure-JS kernels; `wasm` is tfjs's wasm backend.
  */
-export const BACKENDS = ['auto', 'cpu', 'wasm'] as const;
+export const BACKENDS = ['auto', 'native', 'cpu', 'wasm'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 
 export interface BackendRequest {
-  /** 'auto' (default, or MODELAUTO_BACKEND): the fastest backend that has every kernel the model needs. */
+  /** 'auto' (default, or MODELAUTO_BACKEND): native kernels when the addon is built, else the fastest JS option. */
   backend?: BackendChoice;
   /** Whether training needs convolution/pooling gradients, which tfjs's wasm backend lacks. */
   needsConvGradients?: boolean;
 }
 
 export interface BackendInfo {
-  name: string;
+  /** 'native', 'cpu' or 'wasm'. */
+  name: Exclude<BackendChoice, 'auto'>;
   reason: string;
 }
 
@@ -40,34 +43,51 @@ export function parseBackendChoice(value: string, source: string): BackendChoice
 export async function setupBackend(request: BackendRequest = {}): Promise<BackendInfo> {
   const env = process.env['MODELAUTO_BACKEND'];
   const choice = request.backend ?? (env ? parseBackendChoice(env, 'MODELAUTO_BACKEND') : 'auto');
-  let name: string;
-  let reason: string;
+  let info: BackendInfo;
   if (choice === 'auto') {
-    if (request.needsConvGradients) {
-      name = 'cpu';
-      reason = 'auto: the model trains convolutions or pooling, whose gradients only the cpu backend has';
+    const native = installNativeKernels();
+    if (native.available) {
+      info = { name: 'native', reason: `auto: native kernels (${native.isa}, ${native.threads} threads)` };
+    } else if (request.needsConvGradients) {
+      info = {
+        name: 'cpu',
+        reason: `auto: native kernels unavailable (${native.reason ?? 'unknown'}); the model trains convolutions, whose gradients only the cpu backend has`,
+      };
     } else {
-      name = 'wasm';
-      reason = 'auto: wasm is the fastest backend with every kernel this model needs';
+      info = {
+        name: 'wasm',
+        reason: `auto: native kernels unavailable (${native.reason ?? 'unknown'}); wasm is the fastest JS backend for this model`,
+      };
     }
+  } else if (choice === 'native') {
+    const native = installNativeKernels();
+    if (!native.available) {
+      throw new ModelautoError(
+        'UNAVAILABLE',
+        `backend native: ${native.reason ?? 'the addon is not available'}`,
+      );
+    }
+    info = { name: 'native', reason: `chosen explicitly (${native.isa}, ${native.threads} threads)` };
   } else {
-    name = choice;
-    reason = 'chosen explicitly';
+    info = { name: choice, reason: 'chosen explicitly' };
   }
-  if (request.needsConvGradients && name === 'wasm') {
+  if (request.needsConvGradients && info.name === 'wasm') {
     throw new ModelautoError(
       'USAGE',
-      'backend wasm cannot train this model: it has no Conv2DBackpropFilter/pooling gradient kernels; use cpu or auto',
+      'backend wasm cannot train this model: it has no Conv2DBackpropFilter/pooling gradient kernels; use native, cpu or auto',
     );
   }
-  if (tf.getBackend() !== name) {
-    const ok = await tf.setBackend(name);
-    if (!ok) throw new ModelautoError('UNAVAILABLE', `backend ${name} failed to initialise`);
+  // The native kernels live inside tfjs's cpu backend; any other choice gets tfjs's own kernels back.
+  if (info.name !== 'native' && nativeStatus().available) uninstallNativeKernels();
+  const tfName = info.name === 'native' ? 'cpu' : info.name;
+  if (tf.getBackend() !== tfName) {
+    const ok = await tf.setBackend(tfName);
+    if (!ok) throw new ModelautoError('UNAVAILABLE', `backend ${tfName} failed to initialise`);
   }
   await tf.ready();
   quietCpuBanner();
-  current = { name, reason };
-  return current;
+  current = info;
+  return info;
 }
 
 export function backendInfo(): BackendInfo | undefined {

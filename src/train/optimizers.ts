@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { backendInfo } from '../engine/backend.js';
+import {
+  NativeAdamOptimizer,
+  NativeAdamWOptimizer,
+  NativeMomentumOptimizer,
+  NativeSGDOptimizer,
+} from '../engine/native/index.js';
 
 /** Optimizer options use Keras names and defaults (epsilon 1e-7, AdamW weight decay 0.004). */
 const lr = (d: number) => z.number().positive().default(d);
@@ -88,7 +95,31 @@ export class AdamWOptimizer extends tf.AdamOptimizer {
 }
 tf.serialization.registerClass(AdamWOptimizer);
 
+/**
+ * Builds the optimizer for a spec. On the native backend each variable is updated by one fused native
+ * call (same math as tfjs's optimizers, bit for bit); RMSProp has no fused version and stays on tfjs.
+ */
 export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
+  if (backendInfo()?.name === 'native') {
+    switch (spec.type) {
+      case 'sgd':
+        return spec.momentum > 0
+          ? new NativeMomentumOptimizer(spec.learningRate, spec.momentum, spec.nesterov)
+          : new NativeSGDOptimizer(spec.learningRate);
+      case 'adam':
+        return new NativeAdamOptimizer(spec.learningRate, spec.beta1, spec.beta2, spec.epsilon);
+      case 'adamw':
+        return new NativeAdamWOptimizer(
+          spec.learningRate,
+          spec.beta1,
+          spec.beta2,
+          spec.epsilon,
+          spec.weightDecay,
+        );
+      case 'rmsprop':
+        break;
+    }
+  }
   switch (spec.type) {
     case 'sgd':
       return spec.momentum > 0

@@ -31,7 +31,13 @@ export { saveModel, loadModel, loadModelFrom } from './model/io.js';
 export * from './metrics/index.js';
 
 // engine
-export { setupBackend, backendInfo, BACKENDS, type BackendChoice, type BackendInfo } from './engine/backend.js';
+export {
+  setupBackend,
+  backendInfo,
+  BACKENDS,
+  type BackendChoice,
+  type BackendInfo,
+} from './engine/backend.js';
 
 // train
 export { fit, predictBatches, LOSSES, TRAIN_METRICS } from './train/trainer.js';
@@ -79,10 +85,22 @@ export * from './store/index.js';
 
 // jobs (pipeline layer)
 export { runTrainJob, type TrainJobOptions, type TrainJobResult } from './pipeline/train-job.js';
-export { runEvaluateJob, EVAL_SPLITS, type EvaluateJobOptions, type EvaluateJobResult } from './pipeline/evaluate-job.js';
+export {
+  runEvaluateJob,
+  EVAL_SPLITS,
+  type EvaluateJobOptions,
+  type EvaluateJobResult,
+} from './pipeline/evaluate-job.js';
 export { evaluatePredictions, type Evaluation } from './pipeline/evaluation.js';
 export { loadBundle, saveBundle, ARTIFACTS, type LoadedBundle } from './pipeline/bundle.js';
-export { listRuns, showRun, compareRuns, withStore, type RunComparison, type StoreOption } from './pipeline/runs.js';
+export {
+  listRuns,
+  showRun,
+  compareRuns,
+  withStore,
+  type RunComparison,
+  type StoreOption,
+} from './pipeline/runs.js';
 export {
   runExportJob,
   variantName,

@@ -74,6 +74,22 @@ export {
   type TensorBoardEvent,
 } from './train/tensorboard/index.js';
 
+// optimize
+export * from './optimize/index.js';
+export {
+  runOptimizeCandidate,
+  runPruneJob,
+  runStructuredPruneJob,
+  runDistillJob,
+  runQuantizeJob,
+  runOptimizeSearch,
+  SearchOptionsSchema,
+  type OptimizeSearchResult,
+  type CandidateJobResult,
+  type OptimizeJobOptions,
+  type SearchOptions,
+} from './pipeline/optimize-job.js';
+
 // export
 export * from './export/index.js';
 

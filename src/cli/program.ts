@@ -5,6 +5,7 @@ import { jsonReplacer } from './context.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExport } from './commands/export.js';
+import { registerOptimize } from './commands/optimize.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
 import { registerRuns } from './commands/runs.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerTrain(program);
   registerEvaluate(program);
+  registerOptimize(program);
   registerExport(program);
   registerRuns(program);
   registerRegistry(program);

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelSpecInput } from '../src/model/spec.js';
-import type { CandidateResult } from '../src/optimize/job/candidate.js';
+import type { CandidateResult } from '../src/pipeline/optimize/candidate.js';
 import {
   runDistillJob,
   runOptimizeCandidate,

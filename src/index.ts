@@ -77,6 +77,22 @@ export {
 // optimize
 export * from './optimize/index.js';
 export {
+  CandidatePlanSchema,
+  DistillPlanSchema,
+  PrunePlanSchema,
+  QUANTIZE_TARGETS,
+  QuantizePlanSchema,
+  StructuredPlanSchema,
+  parseCandidatePlan,
+  planKey,
+  type CandidatePlan,
+  type CandidatePlanInput,
+  type QuantizeTarget,
+} from './pipeline/optimize/plan.js';
+export { TECHNIQUES, type CandidateResult, type Technique } from './pipeline/optimize/candidate.js';
+export type { SearchResult, SearchRow } from './pipeline/optimize/search.js';
+export { defaultSpace, type SpaceEntry } from './pipeline/optimize/space.js';
+export {
   runOptimizeCandidate,
   runPruneJob,
   runStructuredPruneJob,

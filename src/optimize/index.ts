@@ -132,19 +132,3 @@ export {
   type ParetoPoint,
   type ToleranceMode,
 } from './pareto.js';
-export {
-  CandidatePlanSchema,
-  DistillPlanSchema,
-  PrunePlanSchema,
-  QUANTIZE_TARGETS,
-  QuantizePlanSchema,
-  StructuredPlanSchema,
-  parseCandidatePlan,
-  planKey,
-  type CandidatePlan,
-  type CandidatePlanInput,
-  type QuantizeTarget,
-} from './job/plan.js';
-export { TECHNIQUES, type CandidateResult, type Technique } from './job/candidate.js';
-export type { SearchResult, SearchRow } from './job/search.js';
-export { defaultSpace, type SpaceEntry } from './job/space.js';

@@ -8,12 +8,12 @@ import {
   parseBudget,
   type Budget,
 } from '../optimize/pareto.js';
-import { runCandidate, type CandidateResult } from '../optimize/job/candidate.js';
-import { parseCandidatePlan, type CandidatePlan, type CandidatePlanInput } from '../optimize/job/plan.js';
-import { searchCandidates, type SearchResult } from '../optimize/job/search.js';
-import { loadSource, type Source } from '../optimize/job/source.js';
-import { defaultSpace, type SpaceEntry } from '../optimize/job/space.js';
-import { prepareCandidate } from '../optimize/job/techniques.js';
+import { runCandidate, type CandidateResult } from './optimize/candidate.js';
+import { parseCandidatePlan, type CandidatePlan, type CandidatePlanInput } from './optimize/plan.js';
+import { searchCandidates, type SearchResult } from './optimize/search.js';
+import { loadSource, type Source } from './optimize/source.js';
+import { defaultSpace, type SpaceEntry } from './optimize/space.js';
+import { prepareCandidate } from './optimize/techniques.js';
 import { withStore, type StoreOption } from './runs.js';
 
 /**

@@ -9,7 +9,7 @@ import {
   type Objective,
   type ParetoPoint,
   type ToleranceMode,
-} from '../pareto.js';
+} from '../../optimize/pareto.js';
 import { runCandidate, type CandidateResult, type Technique } from './candidate.js';
 import { parseCandidatePlan, planKey, type CandidatePlan } from './plan.js';
 import { prepareCandidate } from './techniques.js';

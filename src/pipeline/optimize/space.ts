@@ -1,4 +1,4 @@
-import type { Objective } from '../pareto.js';
+import type { Objective } from '../../optimize/pareto.js';
 import type { CandidatePlanInput } from './plan.js';
 
 /**

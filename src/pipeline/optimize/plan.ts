@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ModelSpecSchema } from '../../model/spec.js';
-import { MByNSchema, PRUNE_SCOPES } from '../prune.js';
-import { parseWith } from '../parse.js';
-import { QUANT_DTYPES } from '../quantize.js';
-import { STRUCTURED_CRITERIA } from '../structured.js';
+import { MByNSchema, PRUNE_SCOPES } from '../../optimize/prune.js';
+import { parseWith } from '../../optimize/parse.js';
+import { QUANT_DTYPES } from '../../optimize/quantize.js';
+import { STRUCTURED_CRITERIA } from '../../optimize/structured.js';
 
 /**
  * One candidate: which techniques to apply to the source model, in the fixed order

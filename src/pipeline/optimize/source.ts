@@ -6,13 +6,13 @@ import { profileDataset, type DataProfile } from '../../data/profile.js';
 import { splitDataset } from '../../data/split.js';
 import type { Dataset } from '../../data/types.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../model/io.js';
-import { loadBundle, type LoadedBundle } from '../../pipeline/bundle.js';
-import { evaluatePredictions, type Evaluation } from '../../pipeline/evaluation.js';
-import { toTensorData, type TargetFormat } from '../../pipeline/train-job.js';
+import { loadBundle, type LoadedBundle } from '../bundle.js';
+import { evaluatePredictions, type Evaluation } from '../evaluation.js';
+import { toTensorData, type TargetFormat } from '../train-job.js';
 import type { TrackingStore } from '../../store/tracking-store.js';
 import type { RunRecord } from '../../store/types.js';
 import { LOSSES, predictBatches, type LossName, type TensorData } from '../../train/trainer.js';
-import { sizeOfFiles, type ModelSize } from '../serialize.js';
+import { sizeOfFiles, type ModelSize } from '../../optimize/serialize.js';
 
 /** A trained run with its data re-created from the recorded seed: what every optimize job starts from. */
 export interface Source {

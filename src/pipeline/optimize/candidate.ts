@@ -4,22 +4,22 @@ import { join } from 'node:path';
 import { toModelautoError } from '../../core/errors.js';
 import type { ModelSpec } from '../../model/spec.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../model/io.js';
-import { ARTIFACTS, saveBundle } from '../../pipeline/bundle.js';
-import type { Evaluation } from '../../pipeline/evaluation.js';
+import { ARTIFACTS, saveBundle } from '../bundle.js';
+import type { Evaluation } from '../evaluation.js';
 import type { TrackingStore } from '../../store/tracking-store.js';
 import type { JsonValue, RunRecord } from '../../store/types.js';
 import { BaseCallback, type Callback, type Logs } from '../../train/callbacks.js';
 import type { ExperimentSpec } from '../../train/experiment.js';
 import { ProgressLogger } from '../../train/progress.js';
-import { measureLatency } from '../latency.js';
-import { compressionReport, type CompressionReport } from '../report.js';
+import { measureLatency } from '../../optimize/latency.js';
+import { compressionReport, type CompressionReport } from '../../optimize/report.js';
 import {
   loadModelFiles,
   sizeOfFiles,
   writeModelFiles,
   type ModelFiles,
   type ModelSize,
-} from '../serialize.js';
+} from '../../optimize/serialize.js';
 import { evaluateOnTest, scoreModel, type Source } from './source.js';
 
 export const TECHNIQUES = ['prune', 'structured', 'distill', 'quantize', 'qat'] as const;

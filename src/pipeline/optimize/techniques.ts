@@ -4,19 +4,24 @@ import { basename, dirname } from 'node:path';
 import { ModelautoError } from '../../core/errors.js';
 import { buildModel } from '../../model/build.js';
 import { loadModel } from '../../model/io.js';
-import { loadBundle } from '../../pipeline/bundle.js';
+import { loadBundle } from '../bundle.js';
 import type { JsonValue } from '../../store/types.js';
 import type { Callback, Logs } from '../../train/callbacks.js';
 import { fit, type FitResult } from '../../train/trainer.js';
-import { checkDistillable, distill } from '../distill.js';
-import { PruningCallback, pruningTargets, parseMagnitudePruning, type MagnitudePruning } from '../prune.js';
-import { WeightFakeQuant, withActivationFakeQuant, withoutFakeQuant } from '../qat.js';
-import { quantizableLayers } from '../quantize.js';
-import { chooseQuantization } from '../sensitivity.js';
-import { captureModel, encodeModelFiles, loadModelFiles } from '../serialize.js';
-import { structuredCandidates, structuredPrune } from '../structured.js';
-import { narrowedStudent } from '../student.js';
-import { checkLayerNames } from '../weights.js';
+import { checkDistillable, distill } from '../../optimize/distill.js';
+import {
+  PruningCallback,
+  pruningTargets,
+  parseMagnitudePruning,
+  type MagnitudePruning,
+} from '../../optimize/prune.js';
+import { WeightFakeQuant, withActivationFakeQuant, withoutFakeQuant } from '../../optimize/qat.js';
+import { quantizableLayers } from '../../optimize/quantize.js';
+import { chooseQuantization } from '../../optimize/sensitivity.js';
+import { captureModel, encodeModelFiles, loadModelFiles } from '../../optimize/serialize.js';
+import { structuredCandidates, structuredPrune } from '../../optimize/structured.js';
+import { narrowedStudent } from '../../optimize/student.js';
+import { checkLayerNames } from '../../optimize/weights.js';
 import type { BuildContext, CandidateOutput, CandidateSpec, Technique } from './candidate.js';
 import { planKey, type CandidatePlan } from './plan.js';
 import { oneHot, scoreModel, type Source } from './source.js';

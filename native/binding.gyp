@@ -29,6 +29,8 @@
         "src/bind_optim.cc",
         "src/bind_conv.cc",
         "src/conv.cc",
+        "src/conv_direct.cc",
+        "src/kernels_portable.cc",
         "src/optim.cc",
         "src/elementwise.cc",
         "src/reduce.cc",
@@ -51,14 +53,14 @@
           # Only these translation units may use AVX2/FMA instructions; callers check CPUID first.
           "target_name": "modelauto_avx2",
           "type": "static_library",
-          "sources": ["src/ukernel_avx2.cc"],
+          "sources": ["src/ukernel_avx2.cc", "src/kernels_avx2.cc"],
           "cflags": ["-mavx2", "-mfma"],
           "xcode_settings": {"OTHER_CFLAGS": ["<@(ma_common_cflags)", "-mavx2", "-mfma"]}
         },
         {
           "target_name": "modelauto_avx512",
           "type": "static_library",
-          "sources": ["src/ukernel_avx512.cc", "src/optim_avx512.cc"],
+          "sources": ["src/ukernel_avx512.cc", "src/optim_avx512.cc", "src/kernels_avx512.cc"],
           "cflags": ["-mavx512f", "-mfma"],
           "xcode_settings": {"OTHER_CFLAGS": ["<@(ma_common_cflags)", "-mavx512f", "-mfma"]}
         }

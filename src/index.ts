@@ -115,6 +115,16 @@ export * from './serve/index.js';
 // store
 export * from './store/index.js';
 
+// monitor
+export * from './monitor/stats/index.js';
+export * from './monitor/drift/index.js';
+export * from './monitor/report/index.js';
+export type * from './monitor/types.js';
+export * from './monitor/alerts/index.js';
+export * from './monitor/live/index.js';
+export { startMonitoredServer, type MonitoredServerOptions, type MonitoredServer } from './monitor/server.js';
+export { registerDashboard, DEFAULT_DASHBOARD_DIR, type DashboardDeps } from './monitor/dashboard/index.js';
+
 // jobs (pipeline layer)
 export { runTrainJob, type TrainJobOptions, type TrainJobResult } from './pipeline/train-job.js';
 export {
@@ -136,9 +146,59 @@ export {
 export {
   runExportJob,
   variantName,
+  QAT_RANGES_ARTIFACT,
   type ExportJobOptions,
   type ExportJobResult,
   type ExportedFile,
 } from './pipeline/export-job.js';
 export { runQuickstart, QUICKSTART_SPEC } from './pipeline/quickstart.js';
 export { diagnose, type DoctorReport, type DoctorCheck } from './pipeline/doctor.js';
+
+// distributed executor (BullMQ + Redis) and the task results it records
+export { registerTaskHandler, getTaskHandler, taskKinds } from './pipeline/executor/registry.js';
+export type {
+  Executor,
+  TaskSpec,
+  TaskContext,
+  TaskHandler,
+  TaskProgress,
+} from './pipeline/executor/types.js';
+export { BullmqExecutor, type BullmqExecutorOptions } from './pipeline/executor/bullmq-executor.js';
+export {
+  runWorker,
+  type WorkerOptions,
+  type RunningWorker,
+  type StopMode,
+} from './pipeline/executor/bullmq-worker.js';
+export {
+  queueStatus,
+  openQueueMonitor,
+  JOB_STATES,
+  type QueueStatus,
+  type QueueJobStatus,
+  type QueueMonitor,
+  type QueueStatusOptions,
+  type JobState,
+} from './pipeline/executor/bullmq-status.js';
+export {
+  REDIS_ENV_VAR,
+  DEFAULT_QUEUE,
+  DEFAULT_PREFIX,
+  parseRedisUrl,
+  type QueueLocation,
+} from './pipeline/executor/bullmq-connection.js';
+export {
+  TaskResultSchema,
+  RecordTaskResultInputSchema,
+  type TaskResult,
+  type TaskResultStore,
+  type RecordTaskResultInput,
+  type RecordTaskResultOutcome,
+  type ListTaskResultsFilter,
+} from './store/task-results.js';
+export { openTaskResultStore } from './store/task-results-open.js';
+export { SqliteTaskResultStore } from './store/task-results-sqlite.js';
+export { PostgresTaskResultStore } from './store/task-results-postgres.js';
+
+// pipelines (declarative steps, cache, gates, search, local executor)
+export * from './pipeline/flow/index.js';

@@ -129,7 +129,7 @@ void check_pool(Napi::Env env, const ConvGeom& g) {
   if (g.out_c != g.in_c) throw Napi::RangeError::New(env, "pool: out_c must equal in_c");
 }
 
-// pool(kind 0 = max / 1 = avg, x, y, params)
+// pool(kind 0 = max / 1 = avg, x, y, params, argmax?: Int8Array)
 Napi::Value Pool(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const idx kind = int_arg(info, 0);
@@ -139,7 +139,14 @@ Napi::Value Pool(const Napi::CallbackInfo& info) {
   check_len(env, "pool x", x.len, in_size(g));
   check_len(env, "pool y", y.len, out_size(g));
   if (kind == 0) {
-    max_pool(g, x.data, y.data);
+    int8_t* arg = nullptr;
+    if (info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined()) {
+      if (g.f_h * g.f_w > 127) throw Napi::RangeError::New(env, "pool: argmax needs windows of at most 127 pixels");
+      Span<int8_t> a = i8_arg(info, 4);
+      check_len(env, "pool argmax", a.len, out_size(g));
+      arg = a.data;
+    }
+    max_pool(g, x.data, y.data, arg);
   } else {
     avg_pool(g, x.data, y.data);
   }
@@ -156,6 +163,22 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   check_len(env, "maxPoolGrad dy", dy.len, out_size(g));
   check_len(env, "maxPoolGrad dx", dx.len, in_size(g));
   max_pool_grad(g, x.data, dy.data, dx.data);
+  return env.Undefined();
+}
+
+// maxPoolGradArgmax(dy, argmax, dx, params)
+Napi::Value MaxPoolGradArgmax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Span<float> dy = f32_arg(info, 0);
+  Span<int8_t> arg = i8_arg(info, 1);
+  Span<float> dx = f32_arg(info, 2);
+  ConvGeom g = geom_arg(params_arg(info, 3), env);
+  check_pool(env, g);
+  if (g.f_h * g.f_w > 127) throw Napi::RangeError::New(env, "maxPoolGradArgmax: windows of at most 127 pixels");
+  check_len(env, "maxPoolGradArgmax dy", dy.len, out_size(g));
+  check_len(env, "maxPoolGradArgmax argmax", arg.len, out_size(g));
+  check_len(env, "maxPoolGradArgmax dx", dx.len, in_size(g));
+  max_pool_grad_argmax(g, dy.data, arg.data, dx.data);
   return env.Undefined();
 }
 
@@ -182,6 +205,7 @@ void register_conv(Napi::Env env, Napi::Object exports) {
   exports.Set("depthwiseBackpropFilter", Napi::Function::New(env, DepthwiseBackpropFilter, "depthwiseBackpropFilter"));
   exports.Set("pool", Napi::Function::New(env, Pool, "pool"));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad, "maxPoolGrad"));
+  exports.Set("maxPoolGradArgmax", Napi::Function::New(env, MaxPoolGradArgmax, "maxPoolGradArgmax"));
   exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad, "avgPoolGrad"));
 }
 

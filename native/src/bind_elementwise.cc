@@ -93,6 +93,21 @@ Napi::Value EluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// reluGrad(dy, x, out, sums | null, cols)
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Span<float> dy = f32_arg(info, 0), x = f32_arg(info, 1), out = f32_arg(info, 2);
+  Span<float> sums = opt_f32_arg(info, 3);
+  const idx cols = int_arg(info, 4);
+  check_len(env, "reluGrad", std::min(dy.len, x.len), out.len);
+  if (sums.data != nullptr) {
+    if (cols < 1 || out.len % cols != 0) throw Napi::RangeError::New(env, "reluGrad: rows do not divide the input");
+    check_len(env, "reluGrad sums", sums.len, cols);
+  }
+  relu_grad(dy.data, x.data, out.data, out.len, cols, sums.data);
+  return env.Undefined();
+}
+
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const idx op = int_arg(info, 0);
@@ -171,6 +186,7 @@ void register_elementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("addN", Napi::Function::New(env, AddN, "addN"));
   exports.Set("select", Napi::Function::New(env, Select, "select"));
   exports.Set("eluGrad", Napi::Function::New(env, EluGrad, "eluGrad"));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad, "reluGrad"));
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
   exports.Set("transpose", Napi::Function::New(env, Transpose, "transpose"));

@@ -5,6 +5,8 @@
 #include <limits>
 #include <vector>
 
+#include "conv_direct.h"
+#include "isa_kernels.h"
 #include "thread_pool.h"
 
 namespace ma {
@@ -222,6 +224,7 @@ void conv2d(const ConvGeom& g, const float* x, const float* w, float* y, const E
   p.ep = ep;
   const bool pointwise = g.f_h == 1 && g.f_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
                          g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+  if (!pointwise && conv2d_direct(g, x, w, y, ep)) return;
   Im2col a = forward_im2col(g, x);
   if (pointwise) {
     p.A = x;
@@ -237,6 +240,7 @@ void conv2d_backprop_input(const ConvGeom& g, const float* dy, const float* w, f
   // col2im: dcol[(b, oh, ow), (kh, kw, ic)] = sum over oc of dy[b, oh, ow, oc] * W[kh, kw, ic, oc]
   // is a plain GEMM (dy times the filter transposed); each dcol row is then added into the
   // input pixels its window covers. No work is spent on the zeros a strided gather would read.
+  if (conv2d_backprop_input_direct(g, dy, w, dx)) return;
   const idx taps = g.f_h * g.f_w, cols = taps * g.in_c, img_rows = g.out_h * g.out_w;
   const idx img_size = g.in_h * g.in_w * g.in_c;
   if (img_rows == 0 || cols == 0) {
@@ -286,6 +290,7 @@ void conv2d_backprop_input(const ConvGeom& g, const float* dy, const float* w, f
 }
 
 void conv2d_backprop_filter(const ConvGeom& g, const float* x, const float* dy, float* dw) {
+  if (conv2d_backprop_filter_direct(g, x, dy, dw)) return;
   // dW[(kh, kw, ic), oc] = im2col(x)^T * dy. The reduction runs over every output pixel, so
   // threads split the pixels and add their partial filters at the end.
   Im2col a = forward_im2col(g, x);
@@ -436,28 +441,16 @@ void depthwise_backprop_filter(const ConvGeom& g, const float* x, const float* d
     for (idx i = 0; i < FS; ++i) dw[i] += partial[t * FS + i];
 }
 
-void max_pool(const ConvGeom& g, const float* x, float* y) {
-  const idx C = g.in_c;
-  parallel_rows(g.batch * g.out_h, g.out_w * C * g.f_h * g.f_w, [&](idx r0, idx r1) {
-    for (idx r = r0; r < r1; ++r) {
-      const idx b = r / g.out_h, oh = r % g.out_h;
-      const idx h0 = std::max<idx>(0, oh * g.stride_h - g.pad_top);
-      const idx h1 = std::min(g.in_h, oh * g.stride_h - g.pad_top + g.f_h);
-      const float* xb = x + b * g.in_h * g.in_w * C;
-      for (idx ow = 0; ow < g.out_w; ++ow) {
-        const idx w0 = std::max<idx>(0, ow * g.stride_w - g.pad_left);
-        const idx w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.f_w);
-        float* __restrict out = y + ((b * g.out_h + oh) * g.out_w + ow) * C;
-        // tfjs: start from -Infinity and take strictly greater pixels, so NaN never wins.
-        for (idx c = 0; c < C; ++c) out[c] = -std::numeric_limits<float>::infinity();
-        for (idx ih = h0; ih < h1; ++ih)
-          for (idx iw = w0; iw < w1; ++iw) {
-            const float* __restrict xs = xb + (ih * g.in_w + iw) * C;
-            for (idx c = 0; c < C; ++c) out[c] = xs[c] > out[c] ? xs[c] : out[c];
-          }
-      }
-    }
-  });
+void max_pool(const ConvGeom& g, const float* x, float* y, int8_t* arg) {
+  const IsaKernels& k = isa_kernels();
+  parallel_rows(g.batch * g.out_h, g.out_w * g.in_c * g.f_h * g.f_w,
+                [&](idx r0, idx r1) { k.max_pool_rows(g, x, y, arg, r0, r1); });
+}
+
+void max_pool_grad_argmax(const ConvGeom& g, const float* dy, const int8_t* arg, float* dx) {
+  const IsaKernels& k = isa_kernels();
+  parallel_rows(g.batch, g.out_h * g.out_w * g.in_c * g.f_h * g.f_w,
+                [&](idx b0, idx b1) { k.max_pool_grad_images(g, dy, arg, dx, b0, b1); });
 }
 
 void avg_pool(const ConvGeom& g, const float* x, float* y) {
@@ -486,7 +479,71 @@ void avg_pool(const ConvGeom& g, const float* x, float* y) {
   });
 }
 
+namespace {
+
+// Windows that do not overlap (stride >= window in both directions): every input pixel belongs to
+// at most one window, so each window writes its pixels' gradients directly (the winner's dy, 0
+// elsewhere), with no scatter-add; only pixels outside every window are zero-filled.
+void max_pool_grad_disjoint(const ConvGeom& g, const float* x, const float* dy, float* dx) {
+  const idx C = g.in_c, plane = g.in_h * g.in_w * C;
+  const bool covered = g.pad_top == 0 && g.pad_left == 0 && g.stride_h == g.f_h && g.stride_w == g.f_w &&
+                       g.out_h * g.stride_h == g.in_h && g.out_w * g.stride_w == g.in_w;
+  parallel_rows(g.batch, g.out_h * g.out_w * C * g.f_h * g.f_w, [&](idx b0, idx b1) {
+    std::vector<float> best_v(static_cast<size_t>(C));
+    std::vector<int32_t> pos_v(static_cast<size_t>(C));
+    float* __restrict best = best_v.data();
+    int32_t* __restrict pos = pos_v.data();
+    for (idx b = b0; b < b1; ++b) {
+      float* dxb = dx + b * plane;
+      const float* xb = x + b * plane;
+      if (!covered) std::fill(dxb, dxb + plane, 0.f);
+      for (idx oh = 0; oh < g.out_h; ++oh) {
+        const idx h0 = std::max<idx>(0, oh * g.stride_h - g.pad_top);
+        const idx h1 = std::min(g.in_h, oh * g.stride_h - g.pad_top + g.f_h);
+        for (idx ow = 0; ow < g.out_w; ++ow) {
+          const idx w0 = std::max<idx>(0, ow * g.stride_w - g.pad_left);
+          const idx w1 = std::min(g.in_w, ow * g.stride_w - g.pad_left + g.f_w);
+          // Same winner as tfjs: the first strictly greater pixel in row-major window order; a
+          // window of -Infinity/NaN has none and passes no gradient.
+          for (idx c = 0; c < C; ++c) {
+            best[c] = -std::numeric_limits<float>::infinity();
+            pos[c] = -1;
+          }
+          int32_t k = 0;
+          for (idx ih = h0; ih < h1; ++ih)
+            for (idx iw = w0; iw < w1; ++iw, ++k) {
+              const float* __restrict xs = xb + (ih * g.in_w + iw) * C;
+              for (idx c = 0; c < C; ++c) {
+                const float v = xs[c], bv = best[c];
+                const int32_t m = -static_cast<int32_t>(v > bv);
+                best[c] = v > bv ? v : bv;
+                pos[c] = (pos[c] & ~m) | (k & m);
+              }
+            }
+          const float* __restrict d = dy + ((b * g.out_h + oh) * g.out_w + ow) * C;
+          k = 0;
+          for (idx ih = h0; ih < h1; ++ih)
+            for (idx iw = w0; iw < w1; ++iw, ++k) {
+              float* __restrict o = dxb + (ih * g.in_w + iw) * C;
+              // d[c] is read unconditionally so the compiler can make this a vector select
+              for (idx c = 0; c < C; ++c) {
+                const float dv = d[c];
+                o[c] = pos[c] == k ? dv : 0.f;
+              }
+            }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
 void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx) {
+  if (g.stride_h >= g.f_h && g.stride_w >= g.f_w) {
+    max_pool_grad_disjoint(g, x, dy, dx);
+    return;
+  }
   const idx C = g.in_c;
   parallel_rows(g.batch, g.out_h * g.out_w * C * g.f_h * g.f_w, [&](idx b0, idx b1) {
     std::vector<float> best_v(static_cast<size_t>(C));

@@ -2,6 +2,8 @@
 // convolutions and pooling as direct loops.
 #pragma once
 
+#include <cstdint>
+
 #include "common.h"
 #include "gemm.h"
 
@@ -25,7 +27,11 @@ void depthwise_backprop_input(const ConvGeom& g, const float* dy, const float* w
 void depthwise_backprop_filter(const ConvGeom& g, const float* x, const float* dy, float* dw);
 
 // Pooling: ConvGeom with out_c == in_c and f_h/f_w the window.
-void max_pool(const ConvGeom& g, const float* x, float* y);
+// arg (optional): the winner's position in each (clipped) window, -1 for none; windows of at
+// most 127 pixels.
+void max_pool(const ConvGeom& g, const float* x, float* y, int8_t* arg = nullptr);
+// MaxPoolGrad from the positions max_pool recorded (no need to read x again).
+void max_pool_grad_argmax(const ConvGeom& g, const float* dy, const int8_t* arg, float* dx);
 void avg_pool(const ConvGeom& g, const float* x, float* y);
 void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx);
 void avg_pool_grad(const ConvGeom& g, const float* dy, float* dx);

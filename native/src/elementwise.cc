@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
+#include "isa_kernels.h"
 #include "thread_pool.h"
 #include "vmath.h"
 
@@ -305,6 +307,30 @@ void elu_grad(const float* dy, const float* y, float* out, idx n) {
   parallel_range(n, 1, [&](idx b, idx e) {
     for (idx i = b; i < e; ++i) out[i] = y[i] >= 0.f ? dy[i] : dy[i] * (y[i] + 1.f);
   });
+}
+
+void relu_grad(const float* dy, const float* x, float* out, idx n, idx cols, float* sums) {
+  const IsaKernels& k = isa_kernels();
+  if (sums == nullptr || cols <= 0) {
+    parallel_range(n, 1, [&](idx b, idx e) { k.relu_grad_range(dy, x, out, b, e); });
+    return;
+  }
+  // Each task sums its rows into its own accumulators; they are added in task order.
+  const idx rows = n / cols;
+  ThreadPool& pool = ThreadPool::instance();
+  const int threads = pool.threads();
+  const int tasks = threads > 1 && n >= kParallelMin ? static_cast<int>(std::min<idx>(2 * threads, rows)) : 1;
+  std::vector<double> partial(static_cast<size_t>(tasks * cols), 0.0);
+  const idx chunk = ceil_div(rows, tasks);
+  pool.parallel_for(tasks, [&](int t) {
+    const idx r0 = t * chunk, r1 = std::min(rows, r0 + chunk);
+    if (r0 < r1) k.relu_grad_rows(dy, x, out, cols, r0, r1, partial.data() + t * cols);
+  });
+  for (idx c = 0; c < cols; ++c) {
+    double s = 0.0;
+    for (int t = 0; t < tasks; ++t) s += partial[t * cols + c];
+    sums[c] = static_cast<float>(s);
+  }
 }
 
 }  // namespace ma

@@ -72,5 +72,9 @@ void add_n(const float* const* xs, int count, float* out, idx n);
 void select_f32(const uint8_t* cond, const float* t, const float* e, float* out, idx n);
 // EluGrad: dy where y >= 0, else dy * (y + 1).
 void elu_grad(const float* dy, const float* y, float* out, idx n);
+// tfjs's Relu gradient in one pass: out = dy * step(x) (NaN where x is NaN). With `sums`, also
+// the sums of out over its rows of `cols` elements (a bias gradient), accumulated in double as
+// tfjs's Sum does.
+void relu_grad(const float* dy, const float* x, float* out, idx n, idx cols, float* sums);
 
 }  // namespace ma

@@ -41,6 +41,11 @@ inline Span<int32_t> i32_arg(const Napi::CallbackInfo& info, size_t i) {
   return {a.Data(), static_cast<idx>(a.ElementLength())};
 }
 
+inline Span<int8_t> i8_arg(const Napi::CallbackInfo& info, size_t i) {
+  auto a = typed_arg(info, i, napi_int8_array, "Int8Array").As<Napi::Int8Array>();
+  return {a.Data(), static_cast<idx>(a.ElementLength())};
+}
+
 inline Span<uint8_t> u8_arg(const Napi::CallbackInfo& info, size_t i) {
   auto a = typed_arg(info, i, napi_uint8_array, "Uint8Array").As<Napi::Uint8Array>();
   return {a.Data(), static_cast<idx>(a.ElementLength())};

@@ -3,14 +3,18 @@ import { isModelautoError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { jsonReplacer } from './context.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerDrift } from './commands/drift.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExport } from './commands/export.js';
+import { registerFeedback } from './commands/feedback.js';
 import { registerOptimize } from './commands/optimize.js';
+import { registerPipeline } from './commands/pipeline.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
 import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
+import { registerWorker } from './commands/worker.js';
 
 /** The CLI is thin: each command parses flags, calls the library's public API, and prints. */
 export function buildProgram(): Command {
@@ -30,8 +34,12 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerRegistry(program);
   registerServe(program);
+  registerPipeline(program);
+  registerFeedback(program);
   registerQuickstart(program);
   registerDoctor(program);
+  registerDrift(program);
+  registerWorker(program);
   // Every command (and sub-command) throws instead of exiting, so exit codes are decided in one place.
   const exitOverride = (c: Command): void => {
     c.exitOverride();

@@ -31,6 +31,7 @@ export {
   INT8_MODES,
   type Int8Mode,
   type OnnxExportOptions,
+  type SerializeOptions,
   type OnnxBuild,
   type LoadedOnnxExport,
 } from './onnx/export.js';
@@ -42,6 +43,7 @@ export {
   type ConvertResult,
 } from './onnx/convert.js';
 export { OnnxGraph, OPSET, IR_VERSION } from './onnx/graph.js';
+export { compactNames } from './onnx/compact.js';
 export { encodeModel, decodeModel, ONNX_PROTO } from './onnx/proto.js';
 export { quantizeDynamic, type DynamicQuantizeOptions } from './onnx/quantize/dynamic.js';
 export { quantizeStatic, quantizableTensors, type StaticQuantizeOptions } from './onnx/quantize/static.js';
@@ -51,7 +53,9 @@ export {
   type CalibrationMethod,
   type CalibrationOptions,
 } from './onnx/quantize/calibrate.js';
-export type { Range } from './onnx/quantize/params.js';
+export { RangesSchema, parseRanges, type Range } from './onnx/quantize/params.js';
+export { slowInt8Ops, poolBeforeActivation } from './onnx/quantize/float-ops.js';
+export { storeWeightInt8 } from './onnx/quantize/weight-storage.js';
 export {
   createSession,
   runSession,

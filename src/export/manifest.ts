@@ -45,8 +45,14 @@ export const QuantizationInfoSchema = z.strictObject({
     })
     .optional(),
   reduceRange: z.boolean(),
-  /** Activations left float (no learned range for them). */
+  /** Activations left float (no learned range for them), by the layer that produces them. */
   floatTensors: z.array(z.string()).optional(),
+  /**
+   * Layers that compute in float in the int8 model, their weights still stored as int8, because
+   * onnxruntime's int8 kernel is slower for them: static, a convolution over one input channel; dynamic,
+   * every convolution (ConvInteger).
+   */
+  floatLayers: z.array(z.string()).optional(),
 });
 export type QuantizationInfo = z.infer<typeof QuantizationInfoSchema>;
 

@@ -38,6 +38,10 @@ export interface FeatureDrift {
   psi: number | null;
   reference: DriftHistogram;
   current: DriftHistogram;
+  /** Optional detail: the p-value before multiple-testing correction (tests only). */
+  pValueRaw?: number | null;
+  /** Optional detail: non-missing values compared on each side. */
+  counts?: { reference: number; current: number };
 }
 
 export interface DriftReport {
@@ -58,6 +62,10 @@ export interface DriftReport {
   datasetDrift: boolean;
   correction: 'none' | 'bonferroni' | 'fdr';
   computedAt: number;
+  /** Optional detail: columns left out of the comparison and why (all missing, too few values, maxFeatures). */
+  skipped?: { feature: string; reason: string }[];
+  /** Optional detail: rows actually held by the reference when it is a sample standing for referenceRows. */
+  referenceSampleRows?: number;
 }
 
 export interface TrafficSnapshot {

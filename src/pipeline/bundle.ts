@@ -9,6 +9,7 @@ import type { TrackingStore } from '../store/tracking-store.js';
 import type { Logs } from '../train/callbacks.js';
 import { parseExperimentSpec, type ExperimentSpec } from '../train/experiment.js';
 import type { Evaluation } from './evaluation.js';
+import { REFERENCE_ARTIFACTS, type EncodedReferenceSample } from '../monitor/drift/reference.js';
 
 /**
  * What a trained run leaves behind, as artifacts of the run: the model (tfjs format), the fitted
@@ -23,6 +24,11 @@ export const ARTIFACTS = {
   spec: 'spec.json',
   history: 'history.json',
   evaluation: 'evaluation.json',
+  /**
+   * Up to 1000 seeded rows of raw training features: the drift reference (src/monitor/drift/reference.ts).
+   * Tensor features add their values as REFERENCE_ARTIFACTS.data (reference-sample.bin).
+   */
+  referenceSample: REFERENCE_ARTIFACTS.sample,
 } as const;
 
 export interface BundleContent {
@@ -33,6 +39,7 @@ export interface BundleContent {
   history: Logs[];
   evaluation?: Evaluation;
   tensorboardDir?: string;
+  referenceSample?: EncodedReferenceSample;
 }
 
 const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
@@ -52,6 +59,11 @@ export async function saveBundle(
   await store.logArtifact(runId, { name: ARTIFACTS.spec, data: json(b.spec) });
   await store.logArtifact(runId, { name: ARTIFACTS.history, data: json(b.history) });
   if (b.evaluation) await store.logArtifact(runId, { name: ARTIFACTS.evaluation, data: json(b.evaluation) });
+  if (b.referenceSample) {
+    await store.logArtifact(runId, { name: ARTIFACTS.referenceSample, data: b.referenceSample.json });
+    if (b.referenceSample.data)
+      await store.logArtifact(runId, { name: REFERENCE_ARTIFACTS.data, data: b.referenceSample.data });
+  }
   if (b.tensorboardDir) {
     for (const file of listFiles(b.tensorboardDir)) {
       const rel = relative(b.tensorboardDir, file).split(sep).join('/');

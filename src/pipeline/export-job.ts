@@ -11,7 +11,7 @@ import type { Dataset } from '../data/types.js';
 import { EXPORT_MANIFEST, type ExportFormat, type ExportManifest } from '../export/manifest.js';
 import { exportOnnx, type Int8Mode, type OnnxExportOptions } from '../export/onnx/export.js';
 import type { CalibrationMethod } from '../export/onnx/quantize/calibrate.js';
-import type { Range } from '../export/onnx/quantize/params.js';
+import { parseRanges, type Range } from '../export/onnx/quantize/params.js';
 import { createSession } from '../export/onnx/runtime.js';
 import { calibrationBatches, predictDataset, scorePredictions, type Score } from '../export/onnx/score.js';
 import { exportTfjs, loadTfjsExport, type ExportResult } from '../export/tfjs.js';
@@ -32,6 +32,14 @@ export interface ExportJobOptions extends StoreOption {
   percentile?: number;
   /** Static int8: activation ranges learned by quantization-aware training, by layer name. */
   ranges?: Record<string, Range>;
+  /**
+   * Static int8 of a run trained with activation fake-quantization (`modelauto quantize --dtype int8
+   * --activations`): use the ranges it learned, recorded on the run as `qat-ranges.json`, and calibrate
+   * only what it did not learn (the model input) on the training split (default true; `ranges` wins).
+   */
+  learnedRanges?: boolean;
+  /** ONNX: short internal names and no descriptive metadata in the files (default true). */
+  compact?: boolean;
   /** 7-bit int8 weights (CPUs without VNNI). */
   reduceRange?: boolean;
   /** Output folder (default: the run's folder, `export/<format>/...`; for a model folder `./export/<format>/...`). */
@@ -61,9 +69,17 @@ export interface ExportJobResult {
   evaluation?: { split: string; float: Score; int8: Score };
   /** ONNX model sizes in bytes. */
   sizes?: { float: number; int8?: number };
+  /** Static int8: the run artifact the activation ranges were learned in (QAT), when they were used. */
+  learnedRanges?: string;
 }
 
 const DEFAULT_CALIBRATION = 512;
+
+/**
+ * The artifact in which quantization-aware training with activation fake-quantization records its learned
+ * ranges (written by src/pipeline/optimize/techniques.ts): `{"<layer>": {"min": .., "max": ..}}`.
+ */
+export const QAT_RANGES_ARTIFACT = 'qat-ranges.json';
 
 interface Source {
   model: tf.LayersModel;
@@ -78,11 +94,11 @@ interface Source {
  * file as an artifact of the run (`export/<format>/...`), and for int8 scores the float and int8 ONNX
  * models on the run's test split and records both as metrics on the run.
  */
-export async function runExportJob(runRef: string, options: ExportJobOptions): Promise<ExportJobResult> {
-  checkOptions(options);
-  const log = options.log ?? (() => undefined);
-  if (isModelFolder(runRef)) return exportFolder(resolve(runRef), options, log);
-  return withStore(options, async (store) => {
+export async function runExportJob(runRef: string, given: ExportJobOptions): Promise<ExportJobResult> {
+  checkOptions(given);
+  const log = given.log ?? (() => undefined);
+  if (isModelFolder(runRef)) return exportFolder(resolve(runRef), given, log);
+  return withStore(given, async (store) => {
     const runId = await store.resolveRunId(runRef);
     const run = await store.getRun(runId);
     const bundle = await loadBundle(store, runId);
@@ -103,6 +119,13 @@ export async function runExportJob(runRef: string, options: ExportJobOptions): P
       },
     };
     try {
+      const learned = await learnedRanges(store, run, given);
+      if (learned)
+        log(`static int8: activation ranges learned by quantization-aware training (${learned.from})`);
+      // What QAT did not learn (the input) is calibrated on the run's own training split.
+      const options: ExportJobOptions = learned
+        ? { ...given, ranges: learned.ranges, calibration: given.calibration ?? DEFAULT_CALIBRATION }
+        : given;
       const variant = variantName(options);
       const dir = resolve(
         options.outDir ?? join(await store.runDir(runId), 'export', options.format, variant),
@@ -116,6 +139,7 @@ export async function runExportJob(runRef: string, options: ExportJobOptions): P
       );
       const job: ExportJobResult = { runId, format: options.format, dir, manifest: result.manifest, files };
       if (options.format === 'onnx') job.sizes = onnxSizes(result.manifest);
+      if (learned) job.learnedRanges = learned.from;
       if (options.int8 && options.format === 'onnx' && source.split && bundle.preprocessor) {
         job.evaluation = await evaluateInt8(result, await source.split('test'), bundle.preprocessor, options);
         log(
@@ -150,6 +174,15 @@ function checkOptions(o: ExportJobOptions): void {
   if (o.calibration !== undefined && (!Number.isInteger(o.calibration) || o.calibration < 1)) {
     throw new ModelautoError('USAGE', `--calibration: expected a positive integer, got ${o.calibration}`);
   }
+  if (o.learnedRanges === false && o.int8 !== 'static') {
+    throw new ModelautoError(
+      'USAGE',
+      '--no-learned-ranges: learned ranges are for static int8 quantization (add --int8 static)',
+    );
+  }
+  if (o.compact === false && o.format !== 'onnx') {
+    throw new ModelautoError('USAGE', '--full-names: applies to ONNX only');
+  }
   if (o.ranges !== undefined && o.int8 !== 'static') {
     throw new ModelautoError(
       'USAGE',
@@ -173,6 +206,22 @@ function checkOptions(o: ExportJobOptions): void {
   }
 }
 
+/**
+ * The ranges a QAT run learned, for a static int8 export that was given none and did not opt out; an
+ * unreadable or malformed artifact is an error naming it, never a silent fall back to calibration.
+ */
+async function learnedRanges(
+  store: TrackingStore,
+  run: RunRecord,
+  o: ExportJobOptions,
+): Promise<{ ranges: Record<string, Range>; from: string } | undefined> {
+  if (o.format !== 'onnx' || o.int8 !== 'static' || o.ranges || o.learnedRanges === false) return undefined;
+  if (!run.artifacts.some((a) => a.name === QAT_RANGES_ARTIFACT)) return undefined;
+  const from = `run ${run.id.slice(0, 8)}: ${QAT_RANGES_ARTIFACT}`;
+  const text = (await store.readArtifact(run.id, QAT_RANGES_ARTIFACT)).toString('utf8');
+  return { ranges: parseRanges(text, from), from };
+}
+
 /** A path to a folder with a model.json (or the model.json itself) rather than a run reference. */
 function isModelFolder(ref: string): boolean {
   if (!existsSync(ref)) return false;
@@ -193,6 +242,7 @@ export function variantName(o: ExportJobOptions): string {
   else parts.push(`int8-static-${o.calibrationMethod ?? 'minmax'}-n${o.calibration ?? DEFAULT_CALIBRATION}`);
   if (o.reduceRange) parts.push('7bit');
   if (o.includePreprocessing) parts.push('preprocessing');
+  if (o.compact === false) parts.push('full-names');
   return parts.join('-');
 }
 
@@ -218,6 +268,7 @@ async function exportFrom(
     ...(options.percentile !== undefined ? { percentile: options.percentile } : {}),
     ...(options.ranges ? { ranges: options.ranges } : {}),
     ...(options.reduceRange ? { reduceRange: true } : {}),
+    ...(options.compact === false ? { compact: false } : {}),
   };
   // Learned ranges need no data; with --calibration too, what they miss is calibrated.
   if (options.int8 === 'static' && (!options.ranges || options.calibration !== undefined)) {

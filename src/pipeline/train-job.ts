@@ -7,6 +7,7 @@ import { splitDataset } from '../data/split.js';
 import { fitPreprocessor, type Preprocessor } from '../data/preprocess.js';
 import { profileDataset } from '../data/profile.js';
 import { fingerprintDataset } from '../data/fingerprint.js';
+import { sampleReference } from '../monitor/drift/reference.js';
 import { setupBackend, type BackendInfo } from '../engine/backend.js';
 import { buildModel, needsConvGradients } from '../model/build.js';
 import type { Callback } from '../train/callbacks.js';
@@ -61,6 +62,10 @@ export interface TrainJobOptions {
   runName?: string;
   /** Status lines (data loaded, backend, ...); default: silent. */
   log?: (line: string) => void;
+  /** Links the run to a parent run (a search's trials are children of the search run). */
+  parentRunId?: string;
+  /** Tags set on the run when it is created. */
+  tags?: Record<string, string>;
 }
 
 export interface TrainJobResult {
@@ -145,6 +150,8 @@ export async function runTrainJob(
       params: runParams(baseDir, spec, train, dataset, splits, backend, loss, metrics, model),
       dataFingerprint: fingerprintDataset(dataset),
       ...optionalGit(),
+      ...(options.parentRunId ? { parentRunId: options.parentRunId } : {}),
+      ...(options.tags ? { tags: options.tags } : {}),
     });
     const runDir = await store.runDir(run.id);
     log(`run: ${run.id} (${store.location})`);
@@ -195,6 +202,7 @@ export async function runTrainJob(
       model,
       preprocessor: pre,
       profile: profileDataset(splits.train),
+      referenceSample: sampleReference(splits.train, { seed: dataSpec.split.seed }),
       spec,
       history: result.history,
       ...(test ? { evaluation: test } : {}),
@@ -228,6 +236,8 @@ export async function runTrainJob(
           name: options.runName ?? spec.name,
           kind: 'train',
           params: { experiment: spec.name, specDir: baseDir },
+          ...(options.parentRunId ? { parentRunId: options.parentRunId } : {}),
+          ...(options.tags ? { tags: options.tags } : {}),
         })
         .catch(() => undefined));
     if (failed)

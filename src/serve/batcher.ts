@@ -24,6 +24,8 @@ export interface BatcherOptions {
   queueRows: number;
   /** Requests on their way that could still join a batch (received, not yet queued anywhere). */
   arriving?: () => number;
+  /** Told after every batch (rows run, rows still waiting, seconds the run took); must not throw. */
+  onBatch?: (rows: number, queuedRows: number, runSeconds: number) => void;
 }
 
 export type BatchRun = (feeds: Record<string, RuntimeTensor>) => Promise<RuntimeOutputs>;
@@ -211,8 +213,17 @@ export class DynamicBatcher {
       this.finish(slices, rows, undefined, e);
       return;
     }
+    const onBatch = this.options.onBatch;
+    const started = onBatch ? performance.now() : 0;
     this.run(feeds).then(
-      (out) => this.finish(slices, rows, out, undefined),
+      (out) => {
+        try {
+          onBatch?.(rows, this.waiting, (performance.now() - started) / 1000);
+        } catch {
+          // An observer's failure must never fail the batch it watches.
+        }
+        this.finish(slices, rows, out, undefined);
+      },
       (e: unknown) => this.finish(slices, rows, undefined, e),
     );
   }

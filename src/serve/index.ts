@@ -36,3 +36,12 @@ export { OIP_DATATYPES, type OipDatatype } from './datatypes.js';
 export { parseJsonBody, formatFloat32 } from './json.js';
 export { ADMIN_TOKEN_ENV } from './http/admin.js';
 export { VERSION_HEADER } from './http/context.js';
+export {
+  REQUEST_ID_HEADER,
+  MAX_REQUEST_ID_LENGTH,
+  type ServeObserver,
+  type InferenceEvent,
+  type BatchEvent,
+  type ServeProtocol,
+} from './observer.js';
+export type { DecodedInput, DecodedInputs } from './features.js';

@@ -18,6 +18,7 @@ import type { Stores } from '../store/open.js';
 import type { AliasMove, ModelVersionRecord } from '../store/registry.js';
 import type { BatcherOptions } from './batcher.js';
 import { loadVersion, type LoadOptions } from './loader.js';
+import type { ServeObserver } from './observer.js';
 import { ServedVersion } from './served-version.js';
 import type { ShadowRecorder } from './shadow.js';
 
@@ -33,6 +34,8 @@ export interface ManagerOptions {
   challengerAlias: string;
   shadow: ShadowRecorder;
   log: (line: string) => void;
+  /** Told about every batch each version runs. */
+  observer?: ServeObserver;
 }
 
 export interface TrafficSettings {
@@ -309,7 +312,7 @@ export class ModelManager {
     try {
       const record: ModelVersionRecord = await this.options.stores.registry.getVersion(entry.name, version);
       const loaded = await loadVersion(this.options.stores.tracking, record, this.options.load);
-      const sv = new ServedVersion(record, loaded, this.options.batching);
+      const sv = new ServedVersion(record, loaded, this.options.batching, this.options.observer);
       try {
         await sv.warmUp(this.options.batching.maxBatch);
       } catch (e) {

@@ -7,6 +7,7 @@ import type { ModelVersionRecord } from '../store/registry.js';
 import { BatchTicket, DynamicBatcher, type BatcherOptions } from './batcher.js';
 import type { DecodedInputs, RowNamer } from './features.js';
 import type { LoadedModel } from './loader.js';
+import type { ServeObserver } from './observer.js';
 import type { RuntimeOutputs } from './runtime.js';
 import type { ServedSignature } from './signature.js';
 
@@ -39,10 +40,18 @@ export class ServedVersion {
     readonly record: ModelVersionRecord,
     readonly loaded: LoadedModel,
     batching: BatcherOptions,
+    observer?: ServeObserver,
   ) {
+    const onBatch = observer?.onBatch?.bind(observer);
     this.batcher = new DynamicBatcher(
       (feeds) => loaded.runtime.run(feeds),
-      batching,
+      onBatch
+        ? {
+            ...batching,
+            onBatch: (rows, queuedRows, runSeconds) =>
+              onBatch({ model: record.model, version: record.version, rows, queuedRows, runSeconds }),
+          }
+        : batching,
       `${record.model}:${record.version}`,
     );
   }

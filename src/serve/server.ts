@@ -10,6 +10,7 @@ import { ADMIN_TOKEN_ENV, MIN_ADMIN_TOKEN_LENGTH } from './http/admin.js';
 import { buildApp, type AppState } from './http/app.js';
 import type { ServerContext } from './http/context.js';
 import { ModelManager } from './manager.js';
+import type { ServeObserver } from './observer.js';
 import { ServeOptionsSchema, type ServeOptions, type ServeOptionsInput } from './options.js';
 import { ShadowRecorder } from './shadow.js';
 
@@ -18,6 +19,8 @@ export interface StartServerOptions extends ServeOptionsInput {
   stores?: Stores;
   /** Status lines (loads, swaps, shutdown); default silent. */
   log?: (line: string) => void;
+  /** Watches requests and batches, adds routes (the monitor); see observer.ts. */
+  observer?: ServeObserver;
 }
 
 export interface RunningServer {
@@ -32,7 +35,7 @@ export interface RunningServer {
 }
 
 export async function startServer(input: StartServerOptions = {}): Promise<RunningServer> {
-  const { stores: given, log: logOption, ...rest } = input;
+  const { stores: given, log: logOption, observer, ...rest } = input;
   const parsed = ServeOptionsSchema.safeParse(rest);
   if (!parsed.success) throw new ModelautoError('USAGE', formatZodError(parsed.error, 'serve'));
   const options = parsed.data;
@@ -62,6 +65,7 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
     challengerAlias: options.challengerAlias,
     shadow,
     log,
+    ...(observer ? { observer } : {}),
   });
   const ctx: ServerContext = {
     manager,
@@ -71,6 +75,7 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
     bodyLimit: options.bodyLimit,
     adminToken,
     log,
+    ...(observer ? { observer } : {}),
   };
   const app = buildApp(ctx, state);
   try {

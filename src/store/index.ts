@@ -25,3 +25,11 @@ export {
   type RegisterRunOptions,
 } from './register-run.js';
 export * from './registry-api.js';
+export * from './alert-events.js';
+export { SqliteAlertEventStore, PostgresAlertEventStore, openAlertEventStore } from './alert-events-open.js';
+export { ALERT_SCHEMA_VERSION } from './alert-events-schema.js';
+export * from './prediction-log.js';
+export { openPredictionLog } from './prediction-log-open.js';
+export { SqlitePredictionLog } from './prediction-log-sqlite.js';
+export { PostgresPredictionLog } from './prediction-log-postgres.js';
+export { PREDICTION_LOG_SCHEMA_VERSION } from './prediction-log-sql.js';

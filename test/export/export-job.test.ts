@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { registerExport } from '../../src/cli/commands/export.js';
@@ -11,7 +11,8 @@ import { loadOnnxExport } from '../../src/export/onnx/export.js';
 import { rawFeeds } from '../../src/export/onnx/preprocess.js';
 import { runSession } from '../../src/export/onnx/runtime.js';
 import { loadBundle } from '../../src/pipeline/bundle.js';
-import { runExportJob, variantName } from '../../src/pipeline/export-job.js';
+import { QAT_RANGES_ARTIFACT, runExportJob, variantName } from '../../src/pipeline/export-job.js';
+import { decodeModel } from '../../src/export/onnx/proto.js';
 import { runTrainJob } from '../../src/pipeline/train-job.js';
 import { IRIS_SPEC, tempStore } from '../pipeline/helpers.js';
 import { hasOnnxChecker, onnxCheck, tempDir } from './helpers.js';
@@ -123,6 +124,11 @@ describe('runExportJob options', () => {
         /--percentile: goes with --calibration-method percentile/,
       ],
       [{ format: 'onnx', ranges: {} }, /--ranges: learned ranges are for static int8/],
+      [
+        { format: 'onnx', int8: 'dynamic', learnedRanges: false },
+        /--no-learned-ranges: learned ranges are for static int8/,
+      ],
+      [{ format: 'tfjs', compact: false }, /--full-names: applies to ONNX only/],
     ] as const;
     for (const [options, message] of bad) {
       const err = await runExportJob(iris.run.id, {
@@ -149,6 +155,27 @@ describe('runExportJob options', () => {
         includePreprocessing: true,
       }),
     ).toBe('int8-static-percentile-n100-7bit-preprocessing');
+    expect(variantName({ format: 'onnx', compact: false })).toBe('float-full-names');
+  });
+
+  it('a malformed qat-ranges.json on a run is an error that names it, not a silent calibration', async () => {
+    const run = await runTrainJob({ ...IRIS_SPEC, train: { ...IRIS_SPEC.train, epochs: 2 } }, { store });
+    await store.logArtifact(run.run.id, {
+      name: QAT_RANGES_ARTIFACT,
+      data: JSON.stringify({ dense_x: { min: 1, max: 0 } }),
+    });
+    await expect(
+      runExportJob(run.run.id, { store, format: 'onnx', int8: 'static', calibration: 16 }),
+    ).rejects.toThrow(/run [0-9a-f]{8}: qat-ranges\.json: ranges\.dense_x: expected min <= max/);
+    // Opting out calibrates as for any run.
+    const r = await runExportJob(run.run.id, {
+      store,
+      format: 'onnx',
+      int8: 'static',
+      calibration: 16,
+      learnedRanges: false,
+    });
+    expect(r.manifest.quantization).toMatchObject({ activations: 'uint8 calibrated' });
   });
 
   it('exports into the run folder by default; a model folder without a run is exported but not recorded', async () => {
@@ -202,6 +229,10 @@ describe('modelauto export (CLI command)', () => {
       await program.parseAsync(['--store', storeDir, '--json', 'export', iris.run.id, '--format', 'tfjs'], {
         from: 'user',
       });
+      await program.parseAsync(
+        ['--store', storeDir, 'export', iris.run.id, '--format', 'onnx', '--full-names'],
+        { from: 'user' },
+      );
     } finally {
       spy.mockRestore();
       err.mockRestore();
@@ -220,6 +251,13 @@ describe('modelauto export (CLI command)', () => {
       ]),
     );
     expect(existsSync(json.dir)).toBe(true);
+    expect(out[2]).toMatch(/export\/onnx\/float-full-names\/model\.onnx/);
+    const described = decodeModel(
+      readFileSync(join(await store.runDir(iris.run.id), 'export/onnx/float-full-names/model.onnx')),
+    );
+    expect(described.metadata_props).toEqual([
+      { key: 'labels', value: JSON.stringify(['setosa', 'versicolor', 'virginica']) },
+    ]);
 
     await expect(
       program.parseAsync(['--store', storeDir, 'export', iris.run.id, '--format', 'pb'], { from: 'user' }),

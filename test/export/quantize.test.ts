@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertModel } from '../../src/export/onnx/convert.js';
 import { serializeOnnx } from '../../src/export/onnx/export.js';
-import { decodeModel } from '../../src/export/onnx/proto.js';
+import { DataType, decodeModel } from '../../src/export/onnx/proto.js';
 import { calibrate, quantile } from '../../src/export/onnx/quantize/calibrate.js';
 import { quantizeDynamic } from '../../src/export/onnx/quantize/dynamic.js';
 import {
@@ -13,7 +13,12 @@ import {
   quantizeWeights,
   roundHalfEven,
 } from '../../src/export/onnx/quantize/params.js';
-import { quantizableTensors, quantizeStatic } from '../../src/export/onnx/quantize/static.js';
+import { poolBeforeActivation, slowInt8Ops } from '../../src/export/onnx/quantize/float-ops.js';
+import {
+  propagateRanges,
+  quantizableTensors,
+  quantizeStatic,
+} from '../../src/export/onnx/quantize/static.js';
 import { createSession, runSession } from '../../src/export/onnx/runtime.js';
 import { randomValues, randomizeWeights, tempDir } from './helpers.js';
 
@@ -180,5 +185,96 @@ describe('quantized graphs run on onnxruntime int8 kernels', () => {
     expect(serializeOnnx(graph)).toEqual(before);
     const fused = await optimizedOps(serializeOnnx(int8), 'cnn');
     expect(fused.filter((o) => o === 'QLinearConv')).toHaveLength(2);
+  });
+});
+
+describe('int8 where onnxruntime is faster in float', () => {
+  /** A grayscale image model: its first conv reads one channel. */
+  const grayCnn = () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 6, kernelSize: 3, activation: 'relu' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 3, activation: 'softmax' }),
+      ],
+    });
+    randomizeWeights(m, 31);
+    return m;
+  };
+  const batch = (n: number, seed: number) => ({
+    input: { type: 'float32' as const, data: randomValues(n * 144, seed, 0, 1), dims: [n, 12, 12, 1] },
+  });
+  const run = async (g: Parameters<typeof serializeOnnx>[0], seed: number) =>
+    (await runSession(await createSession(serializeOnnx(g)), batch(32, seed)))['output']!.data;
+  // A conv kernel, not its [C, 1, 1, 1] per-channel scales.
+  const isKernel = (dims: number[]) => dims.length === 4 && dims.slice(1).some((d) => d > 1);
+  const maxDiff = (a: Float32Array, b: Float32Array) =>
+    a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+  it('picks convolutions over one input channel only', () => {
+    const gray = convertModel(grayCnn()).graph;
+    const first = gray.nodes.find((n) => n.op_type === 'Conv')!;
+    expect(slowInt8Ops(gray)).toEqual([first.name]);
+    const rgb = tf.sequential({
+      layers: [tf.layers.conv2d({ inputShape: [6, 6, 3], filters: 2, kernelSize: 3 })],
+    });
+    expect(slowInt8Ops(convertModel(rgb).graph)).toEqual([]);
+  });
+
+  it('moving Relu after MaxPool is exact', async () => {
+    const { graph } = convertModel(grayCnn());
+    const moved = graph.clone();
+    const conv = slowInt8Ops(moved)[0]!;
+    expect(poolBeforeActivation(moved, conv)).toBe(true);
+    const ops = moved.nodes.map((n) => n.op_type);
+    expect(ops.indexOf('MaxPool')).toBeLessThan(ops.indexOf('Relu'));
+    expect(Array.from(await run(moved, 7))).toEqual(Array.from(await run(graph, 7)));
+    // Nothing to move after the second conv (no MaxPool follows it).
+    const second = moved.nodes.filter((n) => n.op_type === 'Conv')[1]!;
+    expect(poolBeforeActivation(moved, second.name)).toBe(false);
+  });
+
+  it('static: the one-channel conv computes in float from int8 weights, the rest on int8 kernels', async () => {
+    const { graph } = convertModel(grayCnn());
+    const floatNodes = slowInt8Ops(graph);
+    const tensors = quantizableTensors(graph, floatNodes);
+    expect(tensors).not.toContain('input');
+    const ranges = await calibrate(graph, tensors, [batch(64, 1)]);
+    propagateRanges(graph, ranges);
+    const int8 = quantizeStatic(graph, ranges, { floatNodes });
+    // No float kernel is stored: the float conv's weight is int8 behind Cast → Mul.
+    const inits = [...int8.initializers.values()];
+    expect(inits.filter((i) => i.dataType === DataType.FLOAT && isKernel(i.dims))).toHaveLength(0);
+    expect(inits.filter((i) => i.dataType === DataType.INT8 && i.dims.length === 4)).toHaveLength(2);
+    const fused = await optimizedOps(serializeOnnx(int8), 'gray-static');
+    expect(fused.filter((o) => o === 'QLinearConv')).toHaveLength(1);
+    expect(fused.filter((o) => o === 'Conv')).toHaveLength(1);
+    expect(fused).toContain('QGemm');
+    expect(fused).not.toContain('Cast');
+    // The quantized region starts after the float MaxPool (onnxruntime would otherwise pool on uint8 in NCHW).
+    expect(fused.indexOf('MaxPool')).toBeLessThan(fused.indexOf('QuantizeLinear'));
+    // Int8 bound: 256 levels over each activation range, softmax outputs within 0.05 of float.
+    expect(maxDiff(await run(int8, 3), await run(graph, 3))).toBeLessThan(0.05);
+    // Asked to quantize everything, both convs become QLinearConv.
+    const all = quantizeStatic(graph, await calibrate(graph, quantizableTensors(graph), [batch(64, 1)]));
+    const allOps = await optimizedOps(serializeOnnx(all), 'gray-static-all');
+    expect(allOps.filter((o) => o === 'QLinearConv')).toHaveLength(2);
+  });
+
+  it('dynamic: convolutions compute in float from int8 weights that onnxruntime folds at load time', async () => {
+    const { graph } = convertModel(grayCnn());
+    const int8 = quantizeDynamic(graph);
+    const inits = [...int8.initializers.values()];
+    expect(inits.filter((i) => i.dataType === DataType.FLOAT && isKernel(i.dims))).toHaveLength(0);
+    expect(inits.filter((i) => i.dataType === DataType.INT8 && i.dims.length === 4)).toHaveLength(2);
+    const fused = await optimizedOps(serializeOnnx(int8), 'gray-dynamic');
+    const floatOps = await optimizedOps(serializeOnnx(graph), 'gray-float');
+    // The same convolution kernels as the float model: Cast → Mul folded into a float constant.
+    expect(fused.filter((o) => o === 'Conv')).toEqual(floatOps.filter((o) => o === 'Conv'));
+    expect(fused).not.toContain('Cast');
+    expect(fused).toContain('DynamicQuantizeMatMul');
+    expect(maxDiff(await run(int8, 4), await run(graph, 4))).toBeLessThan(0.05);
   });
 });

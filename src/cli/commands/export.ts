@@ -1,11 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { ModelautoError } from '../../core/errors.js';
-import { formatZodError } from '../../core/zod-error.js';
 import { EXPORT_FORMATS } from '../../export/manifest.js';
 import { INT8_MODES } from '../../export/onnx/export.js';
 import { CALIBRATION_METHODS } from '../../export/onnx/quantize/calibrate.js';
+import { parseRanges, type Range } from '../../export/onnx/quantize/params.js';
 import { runExportJob, type ExportJobResult } from '../../pipeline/export-job.js';
 import { globals, oneOf, output, positiveInt } from '../context.js';
 
@@ -18,24 +17,16 @@ function percentile(value: string): number {
 }
 
 /** `--ranges file.json`: activation ranges learned by quantization-aware training, by layer name. */
-const RangesFileSchema = z.record(
-  z.string(),
-  z.strictObject({ min: z.number(), max: z.number() }).refine((r) => r.max >= r.min, 'expected min <= max'),
-);
-
-function readRanges(file: string): z.infer<typeof RangesFileSchema> {
-  let json: unknown;
+function readRanges(file: string): Record<string, Range> {
+  let text: string;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ModelautoError('USAGE', `cannot read a JSON object of ranges: ${(e as Error).message}`, {
       location: { file },
     });
   }
-  const r = RangesFileSchema.safeParse(json);
-  if (!r.success)
-    throw new ModelautoError('USAGE', formatZodError(r.error, 'ranges'), { location: { file } });
-  return r.data;
+  return parseRanges(text, file);
 }
 
 export function registerExport(program: Command): void {
@@ -74,6 +65,14 @@ export function registerExport(program: Command): void {
       '--ranges <file.json>',
       'static int8: activation ranges learned by quantization-aware training, {"<layer>": {"min": .., "max": ..}}',
     )
+    .option(
+      '--no-learned-ranges',
+      "static int8 of a run trained with activation fake-quantization: calibrate instead of using the run's qat-ranges.json",
+    )
+    .option(
+      '--full-names',
+      "ONNX: keep the converter's descriptive value names and the labels metadata in the files",
+    )
     .option('--reduce-range', 'int8: 7-bit weights, for CPUs without VNNI')
     .option('--include-preprocessing', 'ONNX: put the preprocessing into the graph (it then takes raw data)')
     .option('--out <dir>', "output folder (default: the run's folder, export/<format>/...)")
@@ -87,6 +86,8 @@ export function registerExport(program: Command): void {
         ...(opts.calibrationMethod ? { calibrationMethod: opts.calibrationMethod } : {}),
         ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}),
         ...(opts.ranges ? { ranges: readRanges(opts.ranges) } : {}),
+        ...(opts.learnedRanges === false ? { learnedRanges: false } : {}),
+        ...(opts.fullNames ? { compact: false } : {}),
         ...(opts.reduceRange ? { reduceRange: true } : {}),
         ...(opts.includePreprocessing ? { includePreprocessing: true } : {}),
         ...(opts.out ? { outDir: opts.out } : {}),
@@ -105,6 +106,7 @@ export function exportResultJson(r: ExportJobResult): unknown {
     ...(r.sizes ? { sizes: r.sizes } : {}),
     ...(r.evaluation ? { evaluation: r.evaluation } : {}),
     quantization: r.manifest.quantization,
+    ...(r.learnedRanges ? { learnedRanges: r.learnedRanges } : {}),
   };
 }
 
@@ -119,6 +121,11 @@ export function formatExportResult(r: ExportJobResult): string {
       `size: float ${r.sizes.float} bytes, int8 ${r.sizes.int8} bytes (${(r.sizes.float / r.sizes.int8).toFixed(2)}x smaller)`,
     );
   }
+  if (r.learnedRanges)
+    lines.push(`activation ranges: learned by quantization-aware training (${r.learnedRanges})`);
+  const floatLayers = r.manifest.quantization?.floatLayers;
+  if (floatLayers?.length)
+    lines.push(`computed in float (faster than int8 on onnxruntime): ${floatLayers.join(', ')}`);
   if (r.evaluation) {
     const { float, int8, split } = r.evaluation;
     const pct = (v: number) => (float.metric === 'accuracy' ? `${(v * 100).toFixed(2)}%` : v.toFixed(4));

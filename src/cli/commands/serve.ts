@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { PRECISIONS, RUNTIME_CHOICES } from '../../serve/loader.js';
+import { startMonitoredServer } from '../../monitor/server.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../serve/server.js';
 import { globals, oneOf, output, positiveInt } from '../context.js';
 
@@ -120,9 +121,21 @@ export function registerServe(program: Command): void {
       1000,
     )
     .option('--shadow-log <file>', 'append shadow-mode records to this JSON Lines file')
+    .option(
+      '--monitor <file>',
+      'monitor config (YAML): prediction log sampling and retention, quality and drift windows, alert rules',
+    )
+    .option(
+      '--no-monitor',
+      'serve without the live monitor (no /metrics, feedback, prediction log, dashboard)',
+    )
+    .option('--no-dashboard', 'keep the live monitor but do not serve the dashboard at /')
     .addHelpText(
       'after',
-      '\nThe admin API (/admin/models/...: load, unload, alias moves, canary) is on when MODELAUTO_ADMIN_TOKEN is set;\n' +
+      '\nThe live monitor (on by default) adds GET /metrics (Prometheus), POST /v1/models/<m>/feedback\n' +
+        '({"labels": [{"request_id", "label", "row"?}]}), the prediction log in the store, live quality and drift,\n' +
+        'alert rules, and the dashboard at / (read-only).\n' +
+        'The admin API (/admin/models/...: load, unload, alias moves, canary) is on when MODELAUTO_ADMIN_TOKEN is set;\n' +
         'send it as "Authorization: Bearer <token>". Ctrl-C or SIGTERM: finish the requests in flight, then stop.',
     )
     .action(async (opts, cmd: Command) => {
@@ -147,7 +160,14 @@ export function registerServe(program: Command): void {
       };
       const stop = untilSignal();
       try {
-        const server: RunningServer = await startServer(options);
+        const server: RunningServer =
+          opts.monitor === false
+            ? await startServer(options)
+            : await startMonitoredServer({
+                ...options,
+                ...(typeof opts.monitor === 'string' ? { monitorFile: opts.monitor } : {}),
+                dashboard: opts.dashboard !== false,
+              });
         output(
           cmd,
           { url: server.url, models: server.manager.modelNames },

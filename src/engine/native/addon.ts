@@ -41,6 +41,8 @@ export interface NativeAddon {
   addN(inputs: Float32Array[], out: Float32Array): void;
   select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
   eluGrad(dy: Float32Array, y: Float32Array, out: Float32Array): void;
+  /** out = dy * step(x); with sums, also the sums of out over rows of `cols` elements. */
+  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, sums: Float32Array | null, cols: number): void;
   reduce(
     op: number,
     x: Float32Array,
@@ -96,9 +98,11 @@ export interface NativeAddon {
   ): void;
   depthwiseBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Float64Array): void;
   depthwiseBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Float64Array): void;
-  /** kind 0 = max, 1 = average */
-  pool(kind: number, x: Float32Array, y: Float32Array, geom: Float64Array): void;
+  /** kind 0 = max, 1 = average; for max, argmax receives each window's winner (-1: none). */
+  pool(kind: number, x: Float32Array, y: Float32Array, geom: Float64Array, argmax?: Int8Array | null): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Float64Array): void;
+  /** MaxPoolGrad from the winners pool() recorded. */
+  maxPoolGradArgmax(dy: Float32Array, argmax: Int8Array, dx: Float32Array, geom: Float64Array): void;
   avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Float64Array): void;
 }
 
@@ -114,6 +118,7 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'addN',
   'select',
   'eluGrad',
+  'reluGrad',
   'reduce',
   'softmax',
   'transpose',
@@ -129,6 +134,7 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'depthwiseBackpropFilter',
   'pool',
   'maxPoolGrad',
+  'maxPoolGradArgmax',
   'avgPoolGrad',
 ];
 

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { ModelautoError } from '../../core/errors.js';
 import { loadAddon, type NativeAddon } from './addon.js';
+import { attachBufferPool, bufferPoolStats, detachBufferPool, type BufferPoolStats } from './buffer-pool.js';
 import { asCpuBackend } from './cpu-data.js';
+import { installGradientOverrides, uninstallGradientOverrides } from './gradients.js';
 import type { NativeKernel } from './kernel.js';
 import { NATIVE_KERNELS } from './kernels/index.js';
 
@@ -30,6 +32,11 @@ export interface NativeStatus {
    * MODELAUTO_MALLOC_TUNING=0 (then freed memory goes back to the system sooner).
    */
   mallocTuned: boolean;
+  /**
+   * Large kernel outputs are recycled once tfjs disposes them and nothing else can read them
+   * (MODELAUTO_BUFFER_POOL_MB caps the free arrays kept; 0 turns recycling off).
+   */
+  bufferPool: BufferPoolStats;
   addonPath?: string;
   kernels: NativeKernelStatus[];
 }
@@ -44,6 +51,8 @@ interface Installed {
   kernel: NativeKernel;
   original: tf.KernelConfig;
   stats: Stats;
+  /** A kernel of modelauto's own (no tfjs original): uninstall removes it. */
+  own: boolean;
 }
 
 const installed = new Map<string, Installed>();
@@ -105,27 +114,36 @@ export function installNativeKernels(opts: { threads?: number } = {}): NativeSta
   if (!mallocTuned && process.env['MODELAUTO_MALLOC_TUNING'] !== '0') mallocTuned = load.addon.tuneMalloc();
   if (installed.size > 0) return nativeStatus();
   for (const kernel of NATIVE_KERNELS) {
-    const original = tf.getKernel(kernel.name, 'cpu');
+    const tfjsKernel = tf.getKernel(kernel.name, 'cpu');
+    const original =
+      tfjsKernel ??
+      (kernel.reference
+        ? { kernelName: kernel.name, backendName: 'cpu', kernelFunc: kernel.reference }
+        : undefined);
     if (!original) continue;
     let stats = statsByKernel.get(kernel.name);
     if (!stats) {
       stats = { calls: 0, fallbacks: 0 };
       statsByKernel.set(kernel.name, stats);
     }
-    const entry: Installed = { kernel, original, stats };
-    tf.unregisterKernel(kernel.name, 'cpu');
+    const entry: Installed = { kernel, original, stats, own: !tfjsKernel };
+    if (tfjsKernel) tf.unregisterKernel(kernel.name, 'cpu');
     tf.registerKernel({ ...original, kernelFunc: wrap(entry, load.addon) });
     installed.set(kernel.name, entry);
   }
+  installGradientOverrides();
+  attachBufferPool(tf.findBackend('cpu'));
   lastReason = undefined;
   return nativeStatus();
 }
 
 /** Puts tfjs's own cpu kernels back (tests compare both in one process). */
 export function uninstallNativeKernels(): void {
+  uninstallGradientOverrides();
+  detachBufferPool();
   for (const [name, entry] of installed) {
     tf.unregisterKernel(name, 'cpu');
-    tf.registerKernel(entry.original);
+    if (!entry.own) tf.registerKernel(entry.original);
   }
   installed.clear();
 }
@@ -149,6 +167,7 @@ export function nativeStatus(): NativeStatus {
     isa: info?.isa ?? 'none',
     threads: info?.threads ?? 1,
     mallocTuned,
+    bufferPool: bufferPoolStats(),
     ...(load.ok ? { addonPath: load.path } : {}),
     kernels: NATIVE_KERNELS.map((k) => {
       const entry = installed.get(k.name);

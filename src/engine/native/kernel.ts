@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { constants as bufferConstants } from 'node:buffer';
 import type { NativeAddon } from './addon.js';
+import { adoptPooled, takePooled } from './buffer-pool.js';
 import type { CpuBackendLike } from './cpu-data.js';
 
 /** What a native kernel receives: tfjs's kernel arguments plus the cpu backend and the addon. */
@@ -23,6 +24,11 @@ export interface NativeKernel {
   run(call: NativeCall): NativeResult;
   /** Limits shown by `modelauto doctor`, e.g. "NHWC only". */
   note?: string;
+  /**
+   * For kernels tfjs does not have (fused ones modelauto's gradient overrides call): the JS
+   * implementation used when run() declines a call.
+   */
+  reference?: tf.KernelFunc;
 }
 
 /**
@@ -34,8 +40,10 @@ const UNINITIALISED_MIN = 1 << 14;
 /** An output array with unspecified contents; only for kernels that write every element. */
 export function outF32(n: number): Float32Array {
   if (n < UNINITIALISED_MIN || n * 4 > bufferConstants.MAX_LENGTH) return new Float32Array(n);
+  const pooled = takePooled(n);
+  if (pooled) return pooled;
   const b = Buffer.allocUnsafeSlow(n * 4);
-  return new Float32Array(b.buffer, b.byteOffset, n);
+  return adoptPooled(new Float32Array(b.buffer, b.byteOffset, n));
 }
 
 export function outI32(n: number): Int32Array {

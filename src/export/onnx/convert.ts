@@ -79,6 +79,8 @@ export interface ConvertResult {
   outputs: ValueInfo[];
   /** ONNX tensor holding each layer's output (its last call), for ranges learned per layer. */
   layerOutputs: Map<string, string>;
+  /** The layer each node was converted from (nodes of the input stage and output naming have none). */
+  nodeLayers: Map<string, string>;
 }
 
 interface Call {
@@ -154,6 +156,7 @@ export function convertModel(model: tf.LayersModel, options: ConvertOptions = {}
   const values = new Map<string, Value>();
   const inputs: ValueInfo[] = [];
   const layerOutputs = new Map<string, string>();
+  const nodeLayers = new Map<string, string>();
   model.inputs.forEach((t, i) => {
     const name = options.inputNames?.[i] ?? (model.inputs.length === 1 ? 'input' : t.sourceLayer.name);
     const shape = t.shape;
@@ -197,7 +200,9 @@ export function convertModel(model: tf.LayersModel, options: ConvertOptions = {}
     const shared = (callsPerLayer.get(c.layer.name) ?? 1) > 1;
     const base = fold ? fold.name : shared ? `${c.layer.name}_${c.nodeIndex}` : c.layer.name;
     const converter = CONVERTERS[cls] as LayerConverter;
+    const first = graph.nodes.length;
     const out = converter(ctx, { layer: c.layer, inputs: inValues, base, ...(fold ? { fold } : {}) });
+    for (const n of graph.nodes.slice(first)) nodeLayers.set(n.name, c.layer.name);
     values.set(outKey, out);
     if (!fold) layerOutputs.set(c.layer.name, out.name);
   }
@@ -215,7 +220,7 @@ export function convertModel(model: tf.LayersModel, options: ConvertOptions = {}
     graph.addOutput(info);
     return info;
   });
-  return { graph, inputs, outputs, layerOutputs };
+  return { graph, inputs, outputs, layerOutputs, nodeLayers };
 }
 
 /**

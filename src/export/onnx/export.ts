@@ -14,6 +14,7 @@ import {
   type TensorSignature,
 } from '../manifest.js';
 import { labelsOf, type ExportCommon, type ExportResult } from '../tfjs.js';
+import { compactNames } from './compact.js';
 import { convertModel, type ConvertResult } from './convert.js';
 import type { OnnxGraph, ValueInfo } from './graph.js';
 import { preprocessingStage } from './preprocess.js';
@@ -21,6 +22,7 @@ import { DataType, encodeModel } from './proto.js';
 import { calibrate, type CalibrationMethod } from './quantize/calibrate.js';
 import { quantizeDynamic } from './quantize/dynamic.js';
 import type { Range } from './quantize/params.js';
+import { slowInt8Ops } from './quantize/float-ops.js';
 import { propagateRanges, quantizableTensors, quantizeStatic } from './quantize/static.js';
 import { createSession, type FeedValue, type SessionOptions } from './runtime.js';
 
@@ -49,6 +51,17 @@ export interface OnnxExportOptions extends ExportCommon {
   ranges?: Record<string, Range>;
   /** 7-bit weights for CPUs without VNNI, where u8×s8 products can saturate (default false). */
   reduceRange?: boolean;
+  /**
+   * static: compute in float the ops onnxruntime runs slower in int8 (a convolution over one input channel),
+   * their weights still stored as int8 (default true; listed in the manifest's quantization.floatLayers).
+   */
+  slowOpsInFloat?: boolean;
+  /**
+   * Short internal value names and no descriptive metadata in the .onnx files (default true): the manifest
+   * holds the labels and the signature, and graph inputs/outputs keep their names. false writes the
+   * converter's descriptive names, the labels as metadata and a doc string (for reading the graph).
+   */
+  compact?: boolean;
 }
 
 export interface OnnxBuild {
@@ -59,6 +72,8 @@ export interface OnnxBuild {
   quantization: QuantizationInfo | null;
   /** Tensor holding each layer's output in the float graph. */
   layerOutputs: Map<string, string>;
+  /** The layer each node of the float graph was converted from. */
+  nodeLayers: Map<string, string>;
 }
 
 /** Converts (and optionally quantizes) a model in memory. */
@@ -86,28 +101,46 @@ export async function buildOnnx(model: tf.LayersModel, options: OnnxExportOption
     outputs: converted.outputs,
     quantization: null,
     layerOutputs: converted.layerOutputs,
+    nodeLayers: converted.nodeLayers,
   };
   const reduceRange = options.reduceRange ?? false;
   if (options.int8 === 'dynamic') {
     build.int8 = quantizeDynamic(float, { reduceRange });
+    // Convolutions compute in float from int8-stored weights (ConvInteger is much slower on onnxruntime).
+    const floatLayers = float.nodes
+      .filter((n) => n.op_type === 'Conv')
+      .map((n) => converted.nodeLayers.get(n.name) ?? n.name);
     build.quantization = {
       mode: 'dynamic',
       weights: 'int8 per-channel symmetric',
       activations: 'uint8 dynamic',
       reduceRange,
+      ...(floatLayers.length ? { floatLayers } : {}),
     };
   } else if (options.int8 === 'static') {
-    const { ranges, info } = await staticRanges(float, converted.layerOutputs, inputs, options);
+    const floatNodes = options.slowOpsInFloat === false ? [] : slowInt8Ops(float);
+    const { ranges, info } = await staticRanges(float, converted.layerOutputs, inputs, floatNodes, options);
     // With learned ranges and no calibration, what QAT did not learn stays float.
     const partial = options.ranges !== undefined && !options.calibration?.length;
-    build.int8 = quantizeStatic(float, ranges, { reduceRange, missingRanges: partial ? 'float' : 'error' });
-    const floatTensors = partial ? quantizableTensors(float).filter((t) => !ranges.has(t)) : [];
+    build.int8 = quantizeStatic(float, ranges, {
+      reduceRange,
+      missingRanges: partial ? 'float' : 'error',
+      floatNodes,
+    });
+    const layerOf = new Map([...converted.layerOutputs].map(([layer, t]) => [t, layer]));
+    const floatTensors = partial
+      ? quantizableTensors(float, floatNodes)
+          .filter((t) => !ranges.has(t))
+          .map((t) => layerOf.get(t) ?? t)
+      : [];
+    const floatLayers = floatNodes.map((n) => converted.nodeLayers.get(n) ?? n);
     build.quantization = {
       mode: 'static',
       weights: 'int8 per-channel symmetric',
       ...info,
       reduceRange,
       ...(floatTensors.length ? { floatTensors } : {}),
+      ...(floatLayers.length ? { floatLayers } : {}),
     };
   } else if (options.int8 !== undefined) {
     throw new ModelautoError(
@@ -127,6 +160,7 @@ async function staticRanges(
   float: OnnxGraph,
   layerOutputs: Map<string, string>,
   inputs: ValueInfo[],
+  floatNodes: string[],
   options: OnnxExportOptions,
 ): Promise<{ ranges: Map<string, Range>; info: Pick<QuantizationInfo, 'activations' | 'calibration'> }> {
   const ranges = new Map<string, Range>();
@@ -150,7 +184,7 @@ async function staticRanges(
     ranges.set(tensor, range);
   }
   propagateRanges(float, ranges);
-  const missing = quantizableTensors(float).filter((t) => !ranges.has(t));
+  const missing = quantizableTensors(float, floatNodes).filter((t) => !ranges.has(t));
   const learned = options.ranges !== undefined;
   const method = options.calibrationMethod ?? 'minmax';
   if (missing.length === 0 || (learned && !options.calibration?.length)) {
@@ -182,13 +216,22 @@ async function staticRanges(
   };
 }
 
-/** ModelProto bytes of a graph, with the label names as metadata for runtimes that show them. */
-export function serializeOnnx(graph: OnnxGraph, labels: string[] | null = null): Uint8Array {
+export interface SerializeOptions {
+  /** Short internal names, no doc string or metadata (default true); see OnnxExportOptions.compact. */
+  compact?: boolean;
+  /** Not compact: the label names as metadata, for runtimes that show them. */
+  labels?: string[] | null;
+}
+
+/** ModelProto bytes of a graph. */
+export function serializeOnnx(graph: OnnxGraph, options: SerializeOptions = {}): Uint8Array {
+  if (options.compact !== false)
+    return encodeModel(compactNames(graph.toModel({ producerVersion: VERSION })));
   return encodeModel(
     graph.toModel({
       producerVersion: VERSION,
       docString: 'exported by modelauto from a TensorFlow.js layers model',
-      metadata: labels ? { labels: JSON.stringify(labels) } : {},
+      metadata: options.labels ? { labels: JSON.stringify(options.labels) } : {},
     }),
   );
 }
@@ -212,10 +255,11 @@ export async function exportOnnx(
   mkdirSync(dir, { recursive: true });
   const state = options.preprocessor?.toJSON();
   const labels = labelsOf(state);
-  writeFileAtomic(join(dir, ONNX_MODEL), serializeOnnx(build.float, labels));
+  const serialize = { compact: options.compact !== false, labels };
+  writeFileAtomic(join(dir, ONNX_MODEL), serializeOnnx(build.float, serialize));
   const files = [ONNX_MODEL];
   if (build.int8) {
-    writeFileAtomic(join(dir, ONNX_INT8_MODEL), serializeOnnx(build.int8, labels));
+    writeFileAtomic(join(dir, ONNX_INT8_MODEL), serializeOnnx(build.int8, serialize));
     files.push(ONNX_INT8_MODEL);
   }
   const manifest = writeManifest(

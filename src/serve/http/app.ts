@@ -9,6 +9,7 @@ import { parseJsonBody } from '../json.js';
 import { authorize, registerAdmin } from './admin.js';
 import type { ServerContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
+import { installObserver } from '../observer.js';
 import { registerOip } from './oip.js';
 import { registerTfServing } from './tfserving.js';
 
@@ -107,6 +108,7 @@ export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
     );
   });
 
+  if (ctx.observer) installObserver(app, ctx.observer, ctx.manager, ctx.log);
   registerTfServing(app, ctx);
   registerOip(app, ctx);
   registerAdmin(app, ctx);

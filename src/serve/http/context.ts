@@ -8,6 +8,7 @@ import { ModelautoError } from '../../core/errors.js';
 import { BatchTicket } from '../batcher.js';
 import type { DecodedRequest } from '../decode-tf.js';
 import type { ModelManager, Routed } from '../manager.js';
+import { adoptRequestId, REQUEST_ID_HEADER, traceOf, type ServeObserver } from '../observer.js';
 import type { ServedOutputs, ServedVersion } from '../served-version.js';
 import type { ShadowRecorder } from '../shadow.js';
 import type { ServedSignature } from '../signature.js';
@@ -23,6 +24,8 @@ export interface ServerContext {
   bodyLimit: number;
   adminToken: string | undefined;
   log: (line: string) => void;
+  /** Sees every inference request (see observer.ts); undefined: nothing is traced. */
+  observer?: ServeObserver;
 }
 
 /** The header that tells which version answered (both protocols; OIP also has model_version). */
@@ -38,18 +41,38 @@ export function bodyOf(request: FastifyRequest): unknown {
   return request.body;
 }
 
+/**
+ * `clientId`: the id the request body carries (OIP's `id`); `respond` gets the request's id (that one,
+ * else the `x-request-id` header, else a generated one when an observer is installed).
+ */
 export async function runInference(
   ctx: ServerContext,
   reply: FastifyReply,
   target: ModelTarget,
   decode: (sig: ServedSignature) => DecodedRequest,
-  respond: (out: ServedOutputs, version: ServedVersion) => string,
+  respond: (out: ServedOutputs, version: ServedVersion, requestId: string | undefined) => string,
+  clientId?: string,
 ): Promise<void> {
+  const trace = ctx.observer ? traceOf(reply.request) : undefined;
+  let requestId: string | undefined;
+  if (trace) {
+    if (clientId !== undefined) adoptRequestId(trace, reply, clientId);
+    requestId = trace.requestId;
+  } else {
+    const header = reply.request.headers[REQUEST_ID_HEADER];
+    requestId = clientId ?? (typeof header === 'string' ? header : undefined);
+    if (typeof header === 'string') reply.header(REQUEST_ID_HEADER, header);
+  }
   const routed = ctx.manager.route(target.model, {
     ...(target.version !== undefined ? { version: target.version } : {}),
     ...(target.label !== undefined ? { label: target.label } : {}),
   });
   const version = routed.version;
+  if (trace) {
+    trace.model = version.model;
+    trace.version = version.version;
+    trace.signature = version.signature;
+  }
   let body: string;
   const started = performance.now();
   let out: ServedOutputs;
@@ -61,10 +84,19 @@ export async function runInference(
         `the batch has ${req.rows} rows; the server takes at most ${ctx.maxRequestRows} per request: split it`,
       );
     }
+    if (trace) {
+      trace.rows = req.rows;
+      trace.inputs = req.inputs;
+    }
+    const inferStarted = performance.now();
     out = await withDeadline(ctx, version, (ticket) =>
       version.infer(req.inputs, req.rows, req.rowName, ticket),
     );
-    body = respond(out, version);
+    if (trace) {
+      trace.inferenceSeconds = (performance.now() - inferStarted) / 1000;
+      trace.outputs = out;
+    }
+    body = respond(out, version, requestId);
   } finally {
     version.release();
   }

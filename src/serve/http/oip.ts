@@ -71,14 +71,15 @@ export function registerOip(app: FastifyInstance, ctx: ServerContext): void {
         );
         return decodeInfer(body, sig);
       },
-      (out, version) =>
+      (out, version, requestId) =>
         oipInferResponse(out, {
           model: target.model,
           version: version.version,
-          id: body.id,
+          id: requestId,
           requested: body.outputs,
           labels: version.signature.labels,
         }),
+      body.id,
     );
     return reply;
   });

@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
-import { setNativeThreads } from '../../../src/engine/native/index.js';
+import {
+  installNativeKernels,
+  nativeAddon,
+  setNativeThreads,
+  uninstallNativeKernels,
+} from '../../../src/engine/native/index.js';
 import {
   countCalls,
   describeNative,
@@ -200,6 +205,113 @@ describeNative('native convolution gradients', () => {
   });
 });
 
+/**
+ * Shapes that take the direct (no im2col) convolution paths: 1-channel inputs (adjacent pixels),
+ * output channels that fill one or two vectors or leave a tail, padding, strides, dilation, and
+ * sizes large enough to be split over threads.
+ */
+const DIRECT: Case[] = [
+  { x: [3, 12, 11, 1], f: [3, 3], outC: 16, stride: 1, pad: 'valid' },
+  { x: [2, 12, 11, 1], f: [3, 3], outC: 20, stride: 1, pad: 'same' },
+  { x: [2, 9, 10, 16], f: [3, 3], outC: 32, stride: 1, pad: 'valid' },
+  { x: [2, 9, 10, 5], f: [3, 3], outC: 40, stride: 2, pad: 'same' },
+  { x: [3, 14, 13, 8], f: [3, 3], outC: 32, stride: 1, pad: 'same' },
+  {
+    x: [2, 8, 9, 24],
+    f: [1, 3],
+    outC: 33,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 0],
+      [2, 1],
+      [0, 0],
+    ],
+  },
+  { x: [1, 13, 12, 3], f: [5, 5], outC: 7, stride: 1, pad: 'same', dilation: 2 },
+];
+
+describeNative('direct convolutions on every instruction set', () => {
+  const rng = new Rng(15);
+
+  it('forward and both gradients match the JS kernels (portable, AVX2 and AVX-512 builds; 1 and 2 threads)', () => {
+    const addon = nativeAddon();
+    const used = new Set<string>();
+    const before = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].map((k) => kernelCalls(k));
+    try {
+      for (const c of DIRECT) {
+        const x = randomTensor(rng, c.x);
+        const w = randomTensor(rng, [c.f[0], c.f[1], c.x[3], c.outC]);
+        const dilated = c.dilation !== undefined;
+        const run = (): tf.Tensor[] => {
+          const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
+          // tfjs's JS gradient kernels do not support dilation
+          if (dilated) return [y];
+          const [gx, gw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+            tf
+              .conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.stride, c.pad)
+              .square()
+              .sum(),
+          )([x, w]);
+          return [y, gx as tf.Tensor, gw as tf.Tensor];
+        };
+        // the JS result once, then the native one on every instruction set and thread count
+        const { js } = runBoth(run);
+        for (const cap of [0, 2, 1]) {
+          used.add(addon?.setIsaCap(cap) ?? '');
+          for (const threads of [1, 2]) {
+            setNativeThreads(threads);
+            const native = tf.tidy(run);
+            expectSameResult(
+              {
+                js,
+                native: {
+                  shapes: native.map((t) => t.shape),
+                  dtypes: native.map((t) => t.dtype),
+                  values: native.map((t) => (t.dataSync() as Float32Array).slice()),
+                },
+              },
+              1e-4,
+              `cap ${cap} threads ${threads} ${label(c)}`,
+            );
+            tf.dispose(native);
+          }
+        }
+        tf.dispose([x, w]);
+      }
+    } finally {
+      addon?.setIsaCap(0);
+      setNativeThreads(2);
+    }
+    expect(used.has('portable')).toBe(true);
+    ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].forEach((k, i) => {
+      const after = kernelCalls(k);
+      expect(after.fallbacks - (before[i]?.fallbacks ?? 0), k).toBe(0);
+      expect(after.calls - (before[i]?.calls ?? 0), k).toBeGreaterThan(0);
+    });
+  });
+
+  it('fuse bias and relu into the direct forward pass', () => {
+    const x = randomTensor(rng, [2, 12, 11, 1]);
+    const w = randomTensor(rng, [3, 3, 1, 20]);
+    const bias = randomTensor(rng, [20]);
+    expectSameResult(
+      runBoth(() =>
+        tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: w as tf.Tensor4D,
+          strides: 1,
+          pad: 'same',
+          bias,
+          activation: 'relu',
+        }),
+      ),
+      1e-4,
+    );
+    tf.dispose([x, w, bias]);
+  });
+});
+
 describeNative('native depthwise convolutions', () => {
   const rng = new Rng(13);
 
@@ -305,6 +417,76 @@ describeNative('native pooling', () => {
     for (const k of ['MaxPool', 'AvgPool', 'MaxPoolGrad', 'AvgPoolGrad']) {
       expect(kernelCalls(k).calls, k).toBeGreaterThan(0);
       expect(kernelCalls(k).fallbacks, k).toBe(0);
+    }
+  });
+
+  it('max pooling and its gradient agree on every instruction set (vector and scalar channel paths)', () => {
+    const addon = nativeAddon();
+    try {
+      for (const shape of [
+        [2, 8, 9, 16],
+        [2, 7, 9, 3],
+        [1, 6, 6, 32],
+      ] as const) {
+        for (const p of pools) {
+          const xv = Float32Array.from(randomTensor(rng, [...shape]).dataSync());
+          // ties, NaN and -Infinity inside windows
+          for (let i = 0; i < xv.length; i += 7) xv[i] = xv[i + 1] ?? 0;
+          for (let i = 3; i < xv.length; i += 29) xv[i] = NaN;
+          for (let i = 5; i < xv.length; i += 31) xv[i] = -Infinity;
+          const x = tf.tensor(xv, [...shape]);
+          const probe = tf.tidy(() => randomTensor(rng, tf.maxPool(x as tf.Tensor4D, p.f, p.s, p.pad).shape));
+          const run = (): tf.Tensor[] => {
+            const [g] = tf.grads((xx: tf.Tensor) =>
+              tf
+                .maxPool(xx as tf.Tensor4D, p.f, p.s, p.pad)
+                .mul(probe)
+                .sum(),
+            )([x]);
+            return [tf.maxPool(x as tf.Tensor4D, p.f, p.s, p.pad), g as tf.Tensor];
+          };
+          const { js } = runBoth(run);
+          for (const cap of [0, 2, 1]) {
+            addon?.setIsaCap(cap);
+            const native = tf.tidy(run);
+            expectSameResult(
+              {
+                js,
+                native: {
+                  shapes: native.map((t) => t.shape),
+                  dtypes: native.map((t) => t.dtype),
+                  values: native.map((t) => (t.dataSync() as Float32Array).slice()),
+                },
+              },
+              // overlapping windows add several dy into one pixel, in another order than tfjs
+              1e-6,
+              `cap ${cap} ${shape} ${JSON.stringify(p)}`,
+            );
+            tf.dispose(native);
+          }
+          tf.dispose([x, probe]);
+        }
+      }
+    } finally {
+      addon?.setIsaCap(0);
+    }
+  });
+
+  it('MaxPoolGrad finds the winners itself when MaxPool did not record them', () => {
+    for (const p of pools) {
+      const x = randomTensor(rng, [2, 7, 9, 3]);
+      const y = tf.tidy(() => {
+        uninstallNativeKernels();
+        const out = tf.maxPool(x as tf.Tensor4D, p.f, p.s, p.pad);
+        installNativeKernels();
+        // a tensor with the same values but no recorded winners
+        return tf.tensor(out.dataSync().slice(), out.shape);
+      });
+      const dy = randomTensor(rng, y.shape);
+      const attrs = { filterSize: p.f, strides: p.s, pad: p.pad };
+      const r = runBoth(() => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs) as tf.Tensor);
+      expectSameResult(r, 1e-6, JSON.stringify(p));
+      tf.dispose([x, y, dy]);
     }
   });
 

@@ -246,25 +246,61 @@ function poolInfo(attrs: tf.NamedAttrMap, xShape: Shape4, withRounding: boolean)
   return info(() => tf.backend_util.computePool2DInfo(xShape, filterSize, strides, 1, p, r));
 }
 
+/**
+ * Where each max-pool window's winner was, recorded by MaxPool for the MaxPoolGrad that follows
+ * in training: keyed by the output's data id (immutable data; the entry goes with it), checked
+ * against the input's data id and the geometry, so the gradient needs neither the input nor a
+ * second search. Windows of up to 127 pixels (int8 positions, -1 for none).
+ */
+interface Argmax {
+  input: object;
+  key: string;
+  positions: Int8Array;
+}
+const argmaxes = new WeakMap<object, Argmax>();
+const MAX_ARGMAX_WINDOW = 127;
+
+function poolKey(c: ConvInfo): string {
+  return [
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.filterHeight,
+    c.filterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.padInfo.top,
+    c.padInfo.left,
+  ].join(',');
+}
+
 function pool(kind: 0 | 1) {
   return ({ inputs, attrs, backend, addon }: NativeCall): NativeResult => {
     const x = inputs['x'];
     const xv = f32(backend, x);
     const xs = shape4(x?.shape);
-    if (!xv || !xs) return 'input is not rank-4 float32';
+    if (!x || !xv || !xs) return 'input is not rank-4 float32';
     const c = poolInfo(attrs, xs, true);
     if (typeof c === 'string') return c;
     // tfjs returns the input itself for a 1x1 window that keeps the shape (NaN included)
     if (c.filterHeight === 1 && c.filterWidth === 1 && c.outShape.every((d, i) => d === xs[i]))
       return '1x1 identity pool';
-    const out = outF32(sizeOf(c.outShape));
-    if (out.length > 0) addon.pool(kind, xv, out, geometry(c));
-    return backend.makeTensorInfo(c.outShape.slice(), 'float32', out);
+    const n = sizeOf(c.outShape);
+    const out = outF32(n);
+    const positions =
+      kind === 0 && n > 0 && c.filterHeight * c.filterWidth <= MAX_ARGMAX_WINDOW ? new Int8Array(n) : null;
+    if (n > 0) addon.pool(kind, xv, out, geometry(c), positions);
+    const info = backend.makeTensorInfo(c.outShape.slice(), 'float32', out);
+    if (positions) argmaxes.set(info.dataId, { input: x.dataId, key: poolKey(c), positions });
+    return info;
   };
 }
 
 const maxPoolGrad = ({ inputs, attrs, backend, addon }: NativeCall): NativeResult => {
-  const { dy, input } = inputs;
+  const { dy, input, output } = inputs;
   const dv = f32(backend, dy);
   const xv = f32(backend, input);
   const xs = shape4(input?.shape);
@@ -273,7 +309,12 @@ const maxPoolGrad = ({ inputs, attrs, backend, addon }: NativeCall): NativeResul
   if (typeof c === 'string') return c;
   if (c.outShape.some((d, i) => d !== dy.shape[i])) return 'dy does not match the geometry';
   const out = outF32(xv.length);
-  if (out.length > 0) addon.maxPoolGrad(xv, dv, out, geometry(c));
+  if (out.length > 0) {
+    const known = output ? argmaxes.get(output.dataId) : undefined;
+    if (known && input && known.input === input.dataId && known.key === poolKey(c))
+      addon.maxPoolGradArgmax(dv, known.positions, out, geometry(c));
+    else addon.maxPoolGrad(xv, dv, out, geometry(c));
+  }
   return backend.makeTensorInfo(xs.slice(), 'float32', out);
 };
 

@@ -4,6 +4,7 @@ import { elementwiseKernels } from './elementwise.js';
 import { layoutKernels } from './layout.js';
 import { matmulKernels } from './matmul.js';
 import { reduceKernels } from './reduce.js';
+import { reluGradKernel } from './relu-grad.js';
 
 /** Every kernel the addon replaces, in the order `modelauto doctor` lists them. */
 export const NATIVE_KERNELS: readonly NativeKernel[] = [
@@ -12,4 +13,5 @@ export const NATIVE_KERNELS: readonly NativeKernel[] = [
   ...elementwiseKernels,
   ...reduceKernels,
   ...layoutKernels,
+  reluGradKernel,
 ];

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { f32, sizeOf } from '../cpu-data.js';
 import { outF32, outI32, type NativeCall, type NativeKernel, type NativeResult } from '../kernel.js';
 import { transposeInto } from './layout.js';
+import { columnSumsFor } from './relu-grad.js';
 
 /** Codes shared with native/src/reduce.h. */
 const OPS = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4, ArgMax: 5, ArgMin: 6 } as const;
@@ -41,6 +42,9 @@ function reduce(name: ReduceName, axisAttr: string): NativeKernel {
         if (!reduced.has(i)) outShape.push(d);
         else if (keepDims && !arg) outShape.push(1);
       });
+      // a bias gradient the fused Relu gradient already summed
+      const known = name === 'Sum' ? columnSumsFor(x, axes) : undefined;
+      if (known) return backend.makeTensorInfo(outShape, 'float32', known.slice());
       // [O, R, I] view: the reduced axes (ignoring size-1 axes) must be one contiguous block,
       // otherwise move them to the end first.
       const big = x.shape.map((d, i) => ({ d, i })).filter(({ d }) => d !== 1);

@@ -31,6 +31,11 @@ export function lastAxis(v: Value): number {
   return v.layout === 'nchw' ? 1 : v.shape.length - 1;
 }
 
+/** tfjs's last axis: -1 (ONNX's default, left out of compact files) unless the value is NCHW. */
+function softmaxAxis(v: Value): number {
+  return v.layout === 'nchw' ? lastAxis(v) : -1;
+}
+
 /**
  * Adds the nodes of a tfjs activation after `v`; the result keeps `v`'s layout (every activation is
  * elementwise except softmax, whose axis follows the layout). `base` names the output.
@@ -68,10 +73,10 @@ export function activation(
       out = g.op('HardSigmoid', [x], base, [attr.float('alpha', 0.2), attr.float('beta', 0.5)]);
       break;
     case 'softmax':
-      out = g.op('Softmax', [x], base, [attr.int('axis', lastAxis(v))]);
+      out = g.op('Softmax', [x], base, [attr.int('axis', softmaxAxis(v))]);
       break;
     case 'logSoftmax':
-      out = g.op('LogSoftmax', [x], base, [attr.int('axis', lastAxis(v))]);
+      out = g.op('LogSoftmax', [x], base, [attr.int('axis', softmaxAxis(v))]);
       break;
     case 'softplus':
       out = g.op('Softplus', [x], base);

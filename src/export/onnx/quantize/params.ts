@@ -1,3 +1,7 @@
+import { z } from 'zod';
+import { ModelautoError } from '../../../core/errors.js';
+import { formatZodError } from '../../../core/zod-error.js';
+
 /**
  * Affine int8 quantization parameters, as ONNX QuantizeLinear/DequantizeLinear define them:
  * q = saturate(round(x / scale) + zero_point), x ≈ (q - zero_point) * scale (round half to even).
@@ -5,6 +9,31 @@
 export interface Range {
   min: number;
   max: number;
+}
+
+/**
+ * Activation ranges by layer name, as quantization-aware training records them (`qat-ranges.json`) and
+ * as `--ranges file.json` takes them.
+ */
+export const RangesSchema = z.record(
+  z.string(),
+  z.strictObject({ min: z.number(), max: z.number() }).refine((r) => r.max >= r.min, 'expected min <= max'),
+);
+
+/** Parses a JSON text of ranges; errors name the file (or artifact) and the offending field. */
+export function parseRanges(text: string, file: string): Record<string, Range> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ModelautoError('USAGE', `cannot read a JSON object of ranges: ${(e as Error).message}`, {
+      location: { file },
+    });
+  }
+  const r = RangesSchema.safeParse(json);
+  if (!r.success)
+    throw new ModelautoError('USAGE', formatZodError(r.error, 'ranges'), { location: { file } });
+  return r.data;
 }
 
 export interface ActivationParams {

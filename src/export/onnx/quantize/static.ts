@@ -8,13 +8,16 @@ import {
   type ActivationParams,
   type Range,
 } from './params.js';
+import { poolBeforeActivation } from './float-ops.js';
+import { storeWeightInt8 } from './weight-storage.js';
 
 /**
  * Static int8 quantization in QDQ form. Activations get a QuantizeLinear → DequantizeLinear pair with
  * calibrated (or learned) uint8 parameters; the weights of Conv/Gemm/MatMul become int8 initializers with
  * one scale per output channel behind a DequantizeLinear, biases int32. The graph stays a float graph
  * that any ONNX runtime can run; onnxruntime fuses each DQ → op → Q group into its int8 kernels
- * (QLinearConv, QGemm, QLinearMatMul, ...).
+ * (QLinearConv, QGemm, QLinearMatMul, ...). Ops named in `floatNodes` (those onnxruntime runs faster in
+ * float, see float-ops.ts) and ops whose input has no range keep float compute, their weights stored int8.
  */
 
 /** Ops that compute on quantized values: their float inputs and outputs get QDQ pairs. */
@@ -35,14 +38,20 @@ export interface StaticQuantizeOptions {
    * with quantization-aware training learned no range for them (e.g. the logits before a softmax).
    */
   missingRanges?: 'error' | 'float';
+  /**
+   * Names of weighted nodes (Conv/Gemm/MatMul) that compute in float (see float-ops.ts): their input is not
+   * quantized and their weight is stored as int8 that onnxruntime turns back into float at load time.
+   */
+  floatNodes?: string[];
 }
 
 /**
- * The activation tensors to quantize: float inputs and outputs of the anchor ops (a value a Relu/Clip
- * alone consumes is replaced by the activation's output), carried forward through data-movement ops. Graph
- * outputs and non-float values are never quantized.
+ * The activation tensors to quantize: float inputs and outputs of the anchor ops other than `floatNodes`
+ * (a value a Relu/Clip alone consumes is replaced by the activation's output), carried forward through
+ * data-movement ops. Graph outputs and non-float values are never quantized.
  */
-export function quantizableTensors(graph: OnnxGraph): string[] {
+export function quantizableTensors(graph: OnnxGraph, floatNodes: string[] = []): string[] {
+  const keep = new Set(floatNodes);
   const consumers = graph.consumers();
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const nonFloat = nonFloatTensors(graph);
@@ -58,7 +67,7 @@ export function quantizableTensors(graph: OnnxGraph): string[] {
     return true;
   };
   for (const n of graph.nodes) {
-    if (!ANCHORS.has(n.op_type)) continue;
+    if (!ANCHORS.has(n.op_type) || keep.has(n.name)) continue;
     const weighted = n.op_type === 'Conv' || n.op_type === 'Gemm' || n.op_type === 'MatMul';
     (weighted ? n.input.slice(0, 1) : n.input).forEach(add);
     n.output.forEach(add);
@@ -118,7 +127,8 @@ export function quantizeStatic(
   options: StaticQuantizeOptions = {},
 ): OnnxGraph {
   const g = float.clone();
-  const candidates = quantizableTensors(g);
+  const keep = new Set(options.floatNodes ?? []);
+  const candidates = quantizableTensors(g, options.floatNodes);
   const missing = candidates.filter((t) => !ranges.has(t));
   const tensors = candidates.filter((t) => ranges.has(t));
   if (missing.length > 0 && options.missingRanges !== 'float') {
@@ -130,14 +140,18 @@ export function quantizeStatic(
   const params = new Map<string, ActivationParams>();
   for (const t of tensors) params.set(t, activationParams(ranges.get(t) as Range));
   const bits = options.reduceRange ? 7 : 8;
+  for (const name of keep) poolBeforeActivation(g, name);
 
-  // Weights first (they read the activation scales of the op's input for the int32 bias).
+  // Weights first (they read the activation scales of the op's input for the int32 bias). An op whose
+  // input stays float cannot run an int8 kernel: its weight is only stored as int8.
   for (const n of [...g.nodes]) {
-    if (n.op_type === 'Conv') quantizeOpWeights(g, n, 1, 0, params.get(n.input[0] as string), bits);
-    else if (n.op_type === 'Gemm') quantizeOpWeights(g, n, 1, 1, params.get(n.input[0] as string), bits);
-    else if (n.op_type === 'MatMul' && g.initializers.has(n.input[1] as string)) {
-      quantizeOpWeights(g, n, 1, 1, undefined, bits);
-    }
+    if (n.op_type !== 'Conv' && n.op_type !== 'Gemm' && n.op_type !== 'MatMul') continue;
+    if (n.op_type === 'MatMul' && !g.initializers.has(n.input[1] as string)) continue;
+    const transB = n.attribute.some((a) => a.name === 'transB' && a.i === 1);
+    const axis = n.op_type === 'Conv' || transB ? 0 : 1;
+    const input = params.get(n.input[0] as string);
+    if (keep.has(n.name) || !input) storeWeightInt8(g, n, 1, axis, bits);
+    else quantizeOpWeights(g, n, 1, axis, n.op_type === 'MatMul' ? undefined : input, bits);
   }
 
   // Then a Q → DQ pair after every chosen activation; consumers read the DQ output.
@@ -189,15 +203,19 @@ function quantizeOpWeights(
 ): void {
   const w = g.initializers.get(n.input[wIndex] as string);
   if (!w || !(w.data instanceof Float32Array)) return;
-  if (n.op_type === 'Gemm' && n.attribute.some((a) => a.name === 'transB' && a.i === 1)) axis = 0;
   const { q, scales } = quantizeWeights(w.data, w.dims, axis, bits);
   const channels = w.dims[axis] as number;
   const qName = g.initializer(`${w.name}_quantized`, DataType.INT8, w.dims, q);
   const sName = g.floats(`${w.name}_scale`, [channels], scales);
-  const zName = g.initializer(`${w.name}_zero_point`, DataType.INT8, [channels], new Int8Array(channels));
   const dq = g.unique(`${w.name}_dequantized`);
+  // Symmetric weights: the zero point is 0, DequantizeLinear's default. onnxruntime fuses a conv without
+  // it, but its QGemm fusion wants one written.
+  const zero =
+    n.op_type === 'Conv'
+      ? []
+      : [g.initializer(`${w.name}_zero_point`, DataType.INT8, [channels], new Int8Array(channels))];
   g.nodes.splice(g.nodes.indexOf(n), 0, {
-    input: [qName, sName, zName],
+    input: [qName, sName, ...zero],
     output: [dq],
     name: g.unique(`${w.name}/DequantizeLinear`),
     op_type: 'DequantizeLinear',
@@ -210,10 +228,9 @@ function quantizeOpWeights(
   const qb = quantizeBias(b.data, input.scale, scales);
   const bq = g.initializer(`${b.name}_quantized`, DataType.INT32, b.dims, qb.q);
   const bs = g.floats(`${b.name}_scale`, b.dims, qb.scales);
-  const bz = g.initializer(`${b.name}_zero_point`, DataType.INT32, b.dims, new Int32Array(b.data.length));
   const bdq = g.unique(`${b.name}_dequantized`);
   g.nodes.splice(g.nodes.indexOf(n), 0, {
-    input: [bq, bs, bz],
+    input: [bq, bs],
     output: [bdq],
     name: g.unique(`${b.name}/DequantizeLinear`),
     op_type: 'DequantizeLinear',

@@ -160,8 +160,8 @@ inline void conv_rows(const DirectConv& j, idx r0, idx r1) {
                                   : fwd_table<1, false>(std::make_index_sequence<kFwdMR1>{}));
   // Input columns one output row reads, counted from the first pixel of the leftmost window.
   const idx span = (j.out_w - 1) * j.sw + (j.f_w - 1) * j.dw + 1;
-  // Rows that need zero padding at either side (or lie outside the image) are copied into a
-  // padded scratch row; the others are read in place.
+  // Rows that need zero padding at either side are copied into a padded scratch row; the others
+  // are read in place.
   const bool hpad = j.pl > 0 || span - j.pl > Wd;
   thread_local Scratch scratch_buf;
   float* scratch = scratch_buf.get(j.f_h * span * C + 16);
@@ -171,41 +171,73 @@ inline void conv_rows(const DirectConv& j, idx r0, idx r1) {
   const idx tiles = idiv_up(j.out_w, mr_max);
   for (idx r = r0; r < r1; ++r) {
     const idx b = r / j.out_h, oh = r % j.out_h;
+    // Filter rows that fall outside the image contribute nothing: skip them (ih grows with kh,
+    // so the rows inside are one range [kh0, kh1)).
+    idx kh0 = j.f_h, kh1 = 0;
     for (idx kh = 0; kh < j.f_h; ++kh) {
       const idx ih = oh * j.sh - j.pt + kh * j.dh;
-      const bool inside = ih >= 0 && ih < H;
-      if (inside && !hpad) {
+      if (ih < 0 || ih >= H) continue;
+      kh0 = imin(kh0, kh);
+      kh1 = kh + 1;
+      if (!hpad) {
         rows[kh] = j.x + ((b * H + ih) * Wd - j.pl) * C;
         continue;
       }
+      // scratch column q holds input column q - pl
       float* s = scratch + kh * span * C;
-      if (!inside) {
-        std::memset(s, 0, static_cast<size_t>(span * C) * sizeof(float));
-      } else {
-        // scratch column q holds input column q - pl
-        const idx q0 = imin(span, imax(0, j.pl));
-        const idx q1 = imax(q0, imin(span, Wd + j.pl));
-        std::memset(s, 0, static_cast<size_t>(q0 * C) * sizeof(float));
-        std::memcpy(s + q0 * C, j.x + ((b * H + ih) * Wd + (q0 - j.pl)) * C,
-                    static_cast<size_t>((q1 - q0) * C) * sizeof(float));
-        std::memset(s + q1 * C, 0, static_cast<size_t>((span - q1) * C) * sizeof(float));
-      }
+      const idx q0 = imin(span, imax(0, j.pl));
+      const idx q1 = imax(q0, imin(span, Wd + j.pl));
+      std::memset(s, 0, static_cast<size_t>(q0 * C) * sizeof(float));
+      std::memcpy(s + q0 * C, j.x + ((b * H + ih) * Wd + (q0 - j.pl)) * C,
+                  static_cast<size_t>((q1 - q0) * C) * sizeof(float));
+      std::memset(s + q1 * C, 0, static_cast<size_t>((span - q1) * C) * sizeof(float));
       rows[kh] = s;
     }
+    if (kh1 <= kh0) kh0 = kh1 = 0;  // no row inside: the tiles see no taps and write zeros
+    const idx row_taps = (kh1 - kh0) * j.f_w;
+    const float* wrow = j.wp + kh0 * j.f_w * C * NR;
     float* yrow = j.y + r * j.out_w * N;
     // balanced tiles: out_w = 26 with 12-pixel tiles runs 9 + 9 + 8, not 12 + 12 + 2
     idx ow = 0;
     for (idx t = 0; t < tiles; ++t) {
       const idx mr = (j.out_w - ow) / (tiles - t) + ((j.out_w - ow) % (tiles - t) != 0 ? 1 : 0);
-      for (idx kh = 0; kh < j.f_h; ++kh)
-        for (idx kw = 0; kw < j.f_w; ++kw) taps[kh * j.f_w + kw] = rows[kh] + (ow * j.sw + kw * j.dw) * C;
+      for (idx kh = kh0; kh < kh1; ++kh)
+        for (idx kw = 0; kw < j.f_w; ++kw)
+          taps[(kh - kh0) * j.f_w + kw] = rows[kh] + (ow * j.sw + kw * j.dw) * C;
       for (idx n = 0; n < nb; ++n) {
         const int ncols = static_cast<int>(imin(NR, N - n * NR));
-        table[mr - 1](taps, ntaps, C, j.sw * C, j.wp + n * K * NR, yrow + ow * N + n * NR, N, ncols);
+        table[mr - 1](taps, row_taps, C, j.sw * C, wrow + n * K * NR, yrow + ow * N + n * NR, N, ncols);
         if (j.ep != nullptr) j.ep->apply(j.y, N, r * j.out_w + ow, n * NR, mr, ncols);
       }
       ow += mr;
     }
+  }
+}
+
+// A GEMM as a 1x1 convolution over the rows of A: the tile broadcasts A's values straight from
+// its rows, so A is never packed (packing costs as much as the arithmetic when N is small).
+inline void gemm_rows(const float* a, idx lda, const float* bp, idx K, idx N, int nr, float* c, idx ldc,
+                      const Epilogue* ep, idx m0, idx m1) {
+  const idx NR = nr, nb = idiv_up(N, NR);
+  const bool two = NR == 2 * VT::W;
+  const int mr_max = two ? kFwdMR2 : kFwdMR1;
+  const bool ps1 = lda == 1;
+  const FwdFn* table = two ? (ps1 ? fwd_table<2, true>(std::make_index_sequence<kFwdMR2>{})
+                                  : fwd_table<2, false>(std::make_index_sequence<kFwdMR2>{}))
+                           : (ps1 ? fwd_table<1, true>(std::make_index_sequence<kFwdMR1>{})
+                                  : fwd_table<1, false>(std::make_index_sequence<kFwdMR1>{}));
+  const idx rows = m1 - m0, tiles = idiv_up(rows, mr_max);
+  idx m = m0;
+  for (idx t = 0; t < tiles; ++t) {
+    const idx left = m1 - m;
+    const idx mr = left / (tiles - t) + (left % (tiles - t) != 0 ? 1 : 0);
+    const float* tap = a + m * lda;
+    for (idx n = 0; n < nb; ++n) {
+      const int ncols = static_cast<int>(imin(NR, N - n * NR));
+      table[mr - 1](&tap, 1, K, lda, bp + n * K * NR, c + m * ldc + n * NR, ldc, ncols);
+      if (ep != nullptr) ep->apply(c, ldc, m, n * NR, mr, ncols);
+    }
+    m += mr;
   }
 }
 

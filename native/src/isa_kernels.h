@@ -24,6 +24,11 @@ struct IsaKernels {
   // windows all lie inside the image, with dilation 1 across columns and out_c a multiple of nr.
   void (*filter_grad_rows)(const DirectConv& j, idx r0, idx r1, float* acc);
 
+  // C[m0..m1) = A[m0..m1) * B with row-major A (row stride lda) and B packed like a direct
+  // convolution's filter (K = rows of B); the fused epilogue (bias, activation) when ep is set.
+  void (*gemm_rows)(const float* a, idx lda, const float* bp, idx K, idx N, int nr, float* c, idx ldc,
+                    const Epilogue* ep, idx m0, idx m1);
+
   // Max pooling (pooling_impl.h) over output rows [r0, r1) of (batch * out_h); arg (optional)
   // receives each window's winner position, -1 for none.
   void (*max_pool_rows)(const ConvGeom& g, const float* x, float* y, int8_t* arg, idx r0, idx r1);

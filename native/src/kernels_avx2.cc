@@ -52,6 +52,7 @@ const IsaKernels& isa_kernels_avx2() {
                             &isa_avx2::conv_rows,
                             &isa_avx2::filter_grad,
                             &isa_avx2::filter_grad_rows,
+                            &isa_avx2::gemm_rows,
                             &isa_avx2::max_pool_rows,
                             &isa_avx2::max_pool_grad_images,
                             &isa_avx2::relu_grad_range,

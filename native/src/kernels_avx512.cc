@@ -50,6 +50,7 @@ const IsaKernels& isa_kernels_avx512() {
                             &isa_avx512::conv_rows,
                             &isa_avx512::filter_grad,
                             &isa_avx512::filter_grad_rows,
+                            &isa_avx512::gemm_rows,
                             &isa_avx512::max_pool_rows,
                             &isa_avx512::max_pool_grad_images,
                             &isa_avx512::relu_grad_range,

@@ -72,6 +72,7 @@ const IsaKernels& isa_kernels_portable() {
                             &isa_portable::conv_rows,
                             &isa_portable::filter_grad,
                             &isa_portable::filter_grad_rows,
+                            &isa_portable::gemm_rows,
                             &isa_portable::max_pool_rows,
                             &isa_portable::max_pool_grad_images,
                             &isa_portable::relu_grad_range,

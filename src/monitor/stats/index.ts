@@ -26,6 +26,8 @@ export {
   psiNumeric,
   psiCategorical,
   quantileEdges,
+  psiEdges,
+  nextUp,
   countByEdges,
   PSI_DEFAULT_BINS,
   PSI_DEFAULT_EPSILON,

@@ -3,10 +3,12 @@
  * shift, 0.1-0.25 moderate, > 0.25 major).
  *
  * Binning, fixed here so every report means the same thing:
- * - numeric features: the reference's deciles (numpy's linear quantiles at 0.1 ... 0.9, duplicates
- *   removed, so ties such as a mostly-zero pixel give fewer bins) cut the line into half-open bins
- *   (-inf, e1), [e1, e2), ..., [ek, +inf); current values outside the reference range land in the end
- *   bins, so the bins always cover both samples;
+ * - numeric features: the reference's minimum, its deciles (numpy's linear quantiles at 0.1 ... 0.9)
+ *   and the next double above its maximum, duplicates removed, cut the line into half-open bins
+ *   (-inf, min), [min, e1), ..., [ek, max], (max, +inf). The two outer bins hold only current values
+ *   outside the reference range: without them a constant or mostly-zero reference column (MNIST's
+ *   border pixels) has all its deciles equal, one bin takes every value, and a pixel moving from 0 to
+ *   255 would score 0;
  * - categorical features: one bin per value seen in either sample (missing values left out).
  * A bin empty on one side has proportion 0, replaced by epsilon (default 1e-4, Evidently's floor) so the
  * logarithm stays finite; the other proportions are not renormalized.
@@ -73,13 +75,33 @@ export function countByEdges(values: ArrayLike<number>, edges: readonly number[]
   return counts;
 }
 
+/** The smallest double above x (Math.nextUp). */
+export function nextUp(x: number): number {
+  if (Number.isNaN(x) || x === Infinity) return x;
+  if (x === 0) return Number.MIN_VALUE;
+  const f = new Float64Array([x]);
+  const bits = new BigInt64Array(f.buffer);
+  bits[0] = (bits[0] as bigint) + (x > 0 ? 1n : -1n);
+  return f[0] as number;
+}
+
+/** Cut points of psiNumeric: reference minimum, deciles, next double above the maximum (no duplicates). */
+export function psiEdges(referenceSorted: Float64Array, bins = PSI_DEFAULT_BINS): number[] {
+  const min = referenceSorted[0] as number;
+  const above = nextUp(referenceSorted[referenceSorted.length - 1] as number);
+  const edges = [min];
+  for (const e of quantileEdges(referenceSorted, bins)) if (e !== edges[edges.length - 1]) edges.push(e);
+  if (above !== edges[edges.length - 1]) edges.push(above);
+  return edges;
+}
+
 /** PSI of a numeric feature on the reference's quantile bins (`referenceSorted` ascending, non-empty). */
 export function psiNumeric(
   referenceSorted: Float64Array,
   current: ArrayLike<number>,
   options: { bins?: number; epsilon?: number } = {},
 ): NumericPsiResult {
-  const edges = quantileEdges(referenceSorted, options.bins ?? PSI_DEFAULT_BINS);
+  const edges = psiEdges(referenceSorted, options.bins ?? PSI_DEFAULT_BINS);
   const referenceCounts = countByEdges(referenceSorted, edges);
   const currentCounts = countByEdges(current, edges);
   return {

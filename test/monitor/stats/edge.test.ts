@@ -11,6 +11,7 @@ import {
   ksExact,
   psiFromCounts,
   psiNumeric,
+  nextUp,
   twoProportionZTest,
   wassersteinDistance,
   wassersteinNormalized,
@@ -92,8 +93,13 @@ describe('statistics edge cases', () => {
     expect(Number.isFinite(moved)).toBe(true);
     expect(moved).toBeGreaterThan(10);
     const c = psiNumeric(Float64Array.from([5, 5, 5, 5]), [5, 5]);
-    expect(c.edges).toEqual([5]);
+    expect(c.edges).toEqual([5, nextUp(5)]);
     expect(c.value).toBe(0);
+    // A constant (or mostly-zero) reference column still detects a move out of its range.
+    expect(psiNumeric(Float64Array.from([0, 0, 0, 0]), [255, 255]).value).toBeGreaterThan(5);
+    expect(nextUp(0)).toBe(Number.MIN_VALUE);
+    expect(nextUp(-1)).toBeGreaterThan(-1);
+    expect(nextUp(1)).toBe(1 + Number.EPSILON);
   });
 
   it('Benjamini-Hochberg: adjusted values are >= raw, <= 1 and keep the order of the raw ones', () => {

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { ModelautoError } from '../core/errors.js';
+import { parseAt, readYamlFile } from '../core/yaml-file.js';
 import { formatZodError } from '../core/zod-error.js';
 import { DataSpecSchema } from '../data/spec.js';
 import { ModelSpecSchema } from '../model/spec.js';
@@ -39,53 +37,12 @@ export function parseExperimentSpec(input: unknown, file?: string): ExperimentSp
  * field, e.g. `examples/iris.yaml:14: model.layers[2].units: expected positive integer`.
  */
 export function loadExperimentSpec(file: string): ExperimentSpec {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ModelautoError(
-      'NOT_FOUND',
-      `cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
-      {
-        cause: e,
-      },
-    );
-  }
-  if (!['.yaml', '.yml', '.json'].includes(extname(file).toLowerCase())) {
-    throw new ModelautoError('USAGE', `${file}: expected a .yaml, .yml or .json spec file`);
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    // linePos is only filled with prettyErrors; the offset is always there.
-    const line = lines.linePos(Math.min(err.pos[0], Math.max(0, text.length - 1))).line;
-    throw new ModelautoError('INVALID_SPEC', `invalid YAML: ${err.message.split('\n')[0] ?? ''}`, {
-      location: { file, line },
-    });
-  }
-  const value: unknown = doc.toJS();
+  const yaml = readYamlFile(file, { what: 'spec', checkExtension: true });
+  const value = yaml.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ModelautoError('INVALID_SPEC', 'expected a mapping with name, data, model and train', {
       location: { file },
     });
   }
-  const r = ExperimentSpecSchema.safeParse(value);
-  if (!r.success) {
-    const first = r.error.issues[0];
-    const line = first ? lineOf(doc, lines, first.path) : undefined;
-    throw new ModelautoError('INVALID_SPEC', formatZodError(r.error), {
-      location: { file, ...(line ? { line } : {}) },
-    });
-  }
-  return r.data;
-}
-
-/** The line of the deepest existing node on `path` (a missing key points at its parent). */
-function lineOf(doc: Document, lines: LineCounter, path: readonly PropertyKey[]): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
-  }
-  return undefined;
+  return parseAt(ExperimentSpecSchema, value, yaml);
 }

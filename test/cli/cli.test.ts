@@ -2,36 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/program.js';
+import { runCli } from './run-cli.js';
 
 const store = mkdtempSync(join(tmpdir(), 'modelauto-cli-'));
 
-/**
- * Runs the real CLI entry (`main`, as bin/modelauto does) in this process, capturing what it prints:
- * a child process per call would spend most of the test's time loading tfjs again.
- */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = (sink: string[]) =>
-    ((chunk: string | Uint8Array) => {
-      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    }) as typeof process.stdout.write;
-  const stdoutWrite = process.stdout.write;
-  const stderrWrite = process.stderr.write;
-  process.stdout.write = write(out);
-  process.stderr.write = write(err);
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'modelauto', '--store', store, ...args]);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
-    process.exitCode = undefined;
-  }
-}
+const cli = (...args: string[]) => runCli(['--store', store, ...args]);
 
 describe('modelauto CLI', () => {
   it('prints help for every command with exit 0', async () => {

@@ -2,35 +2,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/program.js';
+import { runCli } from './run-cli.js';
 import { DRIFT_EXIT_CODE } from '../../src/cli/commands/drift.js';
 import { Rng } from '../../src/core/rng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelauto-drift-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = (sink: string[]) =>
-    ((chunk: string | Uint8Array) => {
-      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    }) as typeof process.stdout.write;
-  const stdoutWrite = process.stdout.write;
-  const stderrWrite = process.stderr.write;
-  process.stdout.write = write(out);
-  process.stderr.write = write(err);
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'modelauto', ...args]);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
-    process.exitCode = undefined;
-  }
-}
+const cli = (...args: string[]) => runCli(args);
 
 /** Rows of age (numeric), income (numeric), plan (categorical, one label needing HTML escaping), churned (binary). */
 function rows(seed: number, n: number, shift: boolean): string[][] {

@@ -4,11 +4,11 @@
  * steps, outputs or parameters, and each step's inputs against its type's schema (with experiment files
  * loaded and checked too). Errors point at the file and line: `pipe.yaml:12: steps.train.uses: ...`.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
-import { isNode, LineCounter, parseDocument, parse as parseYaml, type Document } from 'yaml';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ModelautoError } from '../../core/errors.js';
+import { readYamlFile } from '../../core/yaml-file.js';
 import { formatZodError } from '../../core/zod-error.js';
 import { formatIssues } from './zod.js';
 import type { JsonValue } from '../../store/types.js';
@@ -176,44 +176,14 @@ export function loadPipeline(
 }
 
 function readDocument(file: string): { value: unknown; lineOf: (path: PathSegment[]) => number | undefined } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ModelautoError(
-      'NOT_FOUND',
-      `cannot read pipeline ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
-      { cause: e },
-    );
-  }
-  if (!['.yaml', '.yml', '.json'].includes(extname(file).toLowerCase())) {
-    throw new ModelautoError('USAGE', `${file}: expected a .yaml, .yml or .json pipeline file`);
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const line = lines.linePos(Math.min(err.pos[0], Math.max(0, text.length - 1))).line;
-    throw new ModelautoError('INVALID_SPEC', `invalid YAML: ${err.message.split('\n')[0] ?? ''}`, {
-      location: { file, line },
-    });
-  }
-  const value: unknown = doc.toJS();
+  const yaml = readYamlFile(file, { what: 'pipeline', checkExtension: true });
+  const value = yaml.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ModelautoError('INVALID_SPEC', 'expected a mapping with name, params and steps', {
       location: { file },
     });
   }
-  return { value, lineOf: (path) => lineOf(doc, lines, path) };
-}
-
-/** The line of the deepest existing node on `path` (a missing key points at its parent). */
-function lineOf(doc: Document, lines: LineCounter, path: readonly PathSegment[]): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
-  }
-  return undefined;
+  return { value, lineOf: (path) => yaml.lineOf(path) };
 }
 
 function problemsError(

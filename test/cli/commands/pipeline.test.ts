@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/program.js';
+import { runCli } from '../run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelauto-cli-pipeline-'));
 const store = join(dir, 'store');
@@ -10,27 +10,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const IRIS = resolve('examples/iris.yaml');
 
 /** The real CLI entry in this process, capturing what it prints. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = (sink: string[]) =>
-    ((chunk: string | Uint8Array) => {
-      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    }) as typeof process.stdout.write;
-  const [stdoutWrite, stderrWrite] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = write(out);
-  process.stderr.write = write(err);
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'modelauto', '--store', store, ...args]);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
-    process.exitCode = undefined;
-  }
-}
+const cli = (...args: string[]) => runCli(['--store', store, ...args]);
 
 function file(name: string, text: string): string {
   const path = join(dir, name);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/program.js';
+import { runCli } from '../run-cli.js';
 import { BullmqExecutor } from '../../../src/pipeline/executor/bullmq-executor.js';
 import { runWorker } from '../../../src/pipeline/executor/bullmq-worker.js';
 import { registerTaskHandler } from '../../../src/pipeline/executor/registry.js';
@@ -20,28 +20,7 @@ import {
 const store = mkdtempSync(join(tmpdir(), 'modelauto-cli-worker-'));
 afterAll(() => rmSync(store, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = (sink: string[]) =>
-    ((chunk: string | Uint8Array) => {
-      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    }) as typeof process.stdout.write;
-  const stdoutWrite = process.stdout.write;
-  const stderrWrite = process.stderr.write;
-  process.stdout.write = write(out);
-  process.stderr.write = write(err);
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'modelauto', '--store', store, ...args]);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
-    process.exitCode = undefined;
-  }
-}
+const cli = (...args: string[]) => runCli(['--store', store, ...args]);
 
 registerTaskHandler('test.cli-double', async (input, ctx) => {
   ctx.progress(1, 'doubled');

@@ -9,16 +9,20 @@
  *   E  the accuracy-budget search on its own (tolerance 1%, objective size): a candidate >= 4x smaller
  *
  * Accuracy is on MNIST's 10k test set (drops in points vs the baseline); sizes are the stored model.json +
- * weights.bin, raw and gzipped (zlib level 9); latency is measured next to the baseline in the same rounds
- * (the machine is shared: read the ratios). Options: --store <dir> (default: a temp folder), --epochs n
- * (baseline, default 5), --fine-tune n (default 2), --distill-epochs n (default 8), --seeds n (default 3),
- * --budget (search, default 4trials), --limit n (training rows, quick tries), --json.
+ * weights.bin, raw and gzipped (zlib level 9). Latency is measured twice, each time next to the baseline in
+ * interleaved rounds (the machine is shared: read the ratios, which are medians of per-round ratios):
+ * tfjs predict on the job's backend, and the model exported to ONNX in onnxruntime (one thread), the
+ * runtime `modelauto serve` uses. Options: --store <dir> (default: a temp folder), --epochs n (baseline,
+ * default 5), --fine-tune n (default 2), --distill-epochs n (default 8), --seeds n (default 3),
+ * --temperature / --alpha (distillation, default: the library's), --budget (search, default 4trials),
+ * --latency-rounds n (default 200), --limit n (training rows, quick tries), --json.
  */
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelSpecInput } from '../src/model/spec.js';
+import { DistillationSchema } from '../src/optimize/distill.js';
 import type { CandidateResult } from '../src/pipeline/optimize/candidate.js';
 import {
   runDistillJob,
@@ -40,8 +44,9 @@ const { values: args } = parseArgs({
     'distill-epochs': { type: 'string', default: '8' },
     seeds: { type: 'string', default: '3' },
     budget: { type: 'string', default: '4trials' },
-    temperature: { type: 'string', default: '4' },
-    alpha: { type: 'string', default: '0.1' },
+    temperature: { type: 'string' },
+    alpha: { type: 'string' },
+    'latency-rounds': { type: 'string', default: '200' },
     limit: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -51,12 +56,25 @@ const FINE_TUNE = Number(args['fine-tune']);
 const DISTILL_EPOCHS = Number(args['distill-epochs']);
 const SEEDS = Number(args.seeds);
 const LIMIT = args.limit ? Number(args.limit) : undefined;
+const DISTILL = DistillationSchema.parse({
+  ...(args.temperature ? { temperature: Number(args.temperature) } : {}),
+  ...(args.alpha ? { alpha: Number(args.alpha) } : {}),
+});
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const loadStart = load();
 const started = performance.now();
 const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)}s`;
 
 const store = await openTrackingStore(args.store ?? mkdtempSync(join(tmpdir(), 'modelauto-bench-optimize-')));
-const jobs: OptimizeJobOptions = { store, log: (l) => log(`  ${l}`) };
+const jobs: OptimizeJobOptions = {
+  store,
+  log: (l) => log(`  ${l}`),
+  latencyRounds: Number(args['latency-rounds']),
+};
 
 const base = QUICKSTART_SPEC as ExperimentSpecInput & { train: NonNullable<ExperimentSpecInput['train']> };
 const data = LIMIT ? { ...base.data, limit: LIMIT } : base.data;
@@ -88,6 +106,8 @@ interface Line {
   latencyB128Ms: number;
   speedupB1: number;
   speedupB128: number;
+  onnxB128Ms: number;
+  onnxSpeedupB128: number;
 }
 const lines: Line[] = [];
 let baseSize = { rawBytes: Number.NaN, gzipBytes: Number.NaN };
@@ -107,11 +127,14 @@ function record(scenario: string, c: CandidateResult): Line {
     latencyB128Ms: c.latencyMs.b128,
     speedupB1: c.speedup.b1,
     speedupB128: c.speedup.b128,
+    onnxB128Ms: c.onnxLatencyMs.b128,
+    onnxSpeedupB128: c.onnxSpeedup.b128,
   };
   lines.push(line);
   log(
     `[${elapsed()}] ${scenario}: test ${(c.test * 100).toFixed(2)}% (drop ${line.dropPoints.toFixed(2)} pts), ` +
-      `gzip ${c.size.gzipBytes} B (${line.gzipRatio.toFixed(2)}x smaller), speedup b1 ${c.speedup.b1.toFixed(2)}x b128 ${c.speedup.b128.toFixed(2)}x`,
+      `gzip ${c.size.gzipBytes} B (${line.gzipRatio.toFixed(2)}x smaller), speedup tfjs b1 ${c.speedup.b1.toFixed(2)}x ` +
+      `b128 ${c.speedup.b128.toFixed(2)}x, onnxruntime b128 ${c.onnxSpeedup.b128.toFixed(2)}x`,
   );
   return line;
 }
@@ -153,15 +176,15 @@ const distilled: number[] = [];
 const scratch: number[] = [];
 for (let s = 1; s <= SEEDS; s++) {
   log(
-    `[${elapsed()}] D: seed ${s}: student 784-32-10 distilled (T ${args.temperature}, alpha ${args.alpha}) and from scratch, ${DISTILL_EPOCHS} epochs`,
+    `[${elapsed()}] D: seed ${s}: student 784-32-10 distilled (T ${DISTILL.temperature}, alpha ${DISTILL.alpha}) and from scratch, ${DISTILL_EPOCHS} epochs`,
   );
   const d = await runDistillJob(
     baseId,
     {
       student: student(s),
       epochs: DISTILL_EPOCHS,
-      temperature: Number(args.temperature),
-      alpha: Number(args.alpha),
+      temperature: DISTILL.temperature,
+      alpha: DISTILL.alpha,
     },
     jobs,
   );
@@ -200,7 +223,16 @@ const checks = [
     lineA.gzipBytes <= baseSize.gzipBytes / 3,
     `${lineA.gzipRatio.toFixed(2)}x smaller`,
   ],
-  ['B >= 1.5x faster at batch 128', lineB.speedupB128 >= 1.5, `${lineB.speedupB128.toFixed(2)}x`],
+  [
+    'B >= 1.5x faster at batch 128, tfjs',
+    lineB.speedupB128 >= 1.5,
+    `${lineB.speedupB128.toFixed(2)}x (${a.backend.name})`,
+  ],
+  [
+    'B >= 1.5x faster at batch 128, onnxruntime',
+    lineB.onnxSpeedupB128 >= 1.5,
+    `${lineB.onnxSpeedupB128.toFixed(2)}x`,
+  ],
   ['B drop <= 0.5 pts', lineB.dropPoints <= 0.5, pts(lineB.dropPoints)],
   ['C gzip >= 10x smaller', lineC.gzipRatio >= 10, `${lineC.gzipRatio.toFixed(2)}x smaller`],
   ['C drop <= 0.7 pts', lineC.dropPoints <= 0.7, pts(lineC.dropPoints)],
@@ -222,17 +254,20 @@ const pad = (s: string, n: number): string => s.padEnd(n);
 const out: string[] = [
   '',
   `backend ${a.backend.name}; baseline run ${baseId}: test ${(baseTest * 100).toFixed(2)}%, ${a.source.params} parameters, ` +
-    `${baseSize.rawBytes} B raw, ${baseSize.gzipBytes} B gzipped; total ${elapsed()}`,
+    `${baseSize.rawBytes} B raw, ${baseSize.gzipBytes} B gzipped; total ${elapsed()}; load average ${loadStart} at the start, ${load()} at the end`,
   '',
-  `${pad('scenario', 34)} ${pad('test acc', 9)} ${pad('drop', 10)} ${pad('nonzero/params', 16)} ${pad('raw B', 8)} ${pad('gzip B', 8)} ${pad('smaller', 8)} ${pad('b1 ms', 8)} ${pad('b128 ms', 8)} ${pad('b1 x', 6)} b128 x`,
+  `${pad('scenario', 34)} ${pad('test acc', 9)} ${pad('drop', 10)} ${pad('nonzero/params', 16)} ${pad('raw B', 8)} ${pad('gzip B', 8)} ${pad('smaller', 8)} ${pad('b1 ms', 8)} ${pad('b128 ms', 8)} ${pad('b1 x', 6)} ${pad('b128 x', 7)} ${pad('ort ms', 8)} ort x`,
   ...lines.map(
     (l) =>
       `${pad(l.scenario, 34)} ${pad(`${(l.testAccuracy * 100).toFixed(2)}%`, 9)} ${pad(pts(l.dropPoints), 10)} ${pad(`${l.nonzero}/${l.params}`, 16)} ` +
       `${pad(String(l.rawBytes), 8)} ${pad(String(l.gzipBytes), 8)} ${pad(`${l.gzipRatio.toFixed(2)}x`, 8)} ${pad(l.latencyB1Ms.toFixed(3), 8)} ` +
-      `${pad(l.latencyB128Ms.toFixed(3), 8)} ${pad(`${l.speedupB1.toFixed(2)}`, 6)} ${l.speedupB128.toFixed(2)}`,
+      `${pad(l.latencyB128Ms.toFixed(3), 8)} ${pad(`${l.speedupB1.toFixed(2)}`, 6)} ${pad(l.speedupB128.toFixed(2), 7)} ` +
+      `${pad(l.onnxB128Ms.toFixed(3), 8)} ${l.onnxSpeedupB128.toFixed(2)}`,
   ),
+  `latency: median ms per call at batch 1 / 128; x: speedup over the baseline (median of per-round ratios); ` +
+    `b1/b128 on tfjs (${a.backend.name}), ort: the ONNX export on onnxruntime (1 thread) at batch 128`,
   '',
-  `D per seed: distilled ${distilled.map((v) => (v * 100).toFixed(2)).join(', ')}; scratch ${scratch.map((v) => (v * 100).toFixed(2)).join(', ')}`,
+  `D per seed (T ${DISTILL.temperature}, alpha ${DISTILL.alpha}, ${DISTILL_EPOCHS} epochs): distilled ${distilled.map((v) => (v * 100).toFixed(2)).join(', ')}; scratch ${scratch.map((v) => (v * 100).toFixed(2)).join(', ')}`,
   '',
   ...checks.map(([what, ok, value]) => `${ok ? 'PASS' : 'FAIL'}  ${pad(what, 44)} ${value}`),
 ];
@@ -241,9 +276,10 @@ if (args.json) {
   process.stdout.write(
     JSON.stringify({
       backend: a.backend.name,
+      loadAverage: { start: loadStart, end: load() },
       baseline: { run: baseId, testAccuracy: baseTest, ...baseSize, params: a.source.params },
       scenarios: lines,
-      distill: { distilled, scratch },
+      distill: { ...DISTILL, epochs: DISTILL_EPOCHS, distilled, scratch },
       search: { run: e.run.id, best: e.best?.key ?? null, stopReason: e.stopReason },
       checks: checks.map(([what, ok, value]) => ({ what, ok, value })),
     }) + '\n',

@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -51,6 +51,11 @@ const BATCH = 128;
 const PYTHON = '/usr/bin/python3';
 const GEMM_SIZES = [256, 512, 1024];
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
+/** 1/5/15-minute load averages: the machine is shared, so every result says how busy it was. */
+const load = (): string =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
 
 type ModelKind = 'mlp' | 'cnn';
 
@@ -188,6 +193,7 @@ async function main(): Promise<void> {
     `native kernels: ${status.available ? `yes (${status.isa}, ${status.threads} threads)` : `no (${status.reason ?? ''})`}`,
   );
 
+  const loadAtStart = load();
   const data = makeData(Math.max(BATCHES, JS_BATCHES, JS_CNN_BATCHES) * BATCH);
   const dir = mkdtempSync(join(tmpdir(), 'modelauto-bench-'));
   writeFileSync(join(dir, 'x.f32'), data.x);
@@ -203,7 +209,7 @@ async function main(): Promise<void> {
         if (status.available) {
           const v = await tfjsThroughput(kind, true, BATCHES, data);
           best[kind].native = Math.max(best[kind].native, v);
-          log(`round ${round} ${kind} native: ${v.toFixed(0)} samples/s`);
+          log(`round ${round} ${kind} native: ${v.toFixed(0)} samples/s (load ${load()})`);
         }
         if (torchError === undefined) {
           const t = torch(dir, kind);
@@ -211,7 +217,7 @@ async function main(): Promise<void> {
           const v = t[kind];
           if (v !== undefined) {
             best[kind].torch = Math.max(best[kind].torch, v);
-            log(`round ${round} ${kind} pytorch: ${v.toFixed(0)} samples/s`);
+            log(`round ${round} ${kind} pytorch: ${v.toFixed(0)} samples/s (load ${load()})`);
           }
           torchVersion = t.version ?? torchVersion;
         }
@@ -238,6 +244,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `threads ${THREADS}, batch ${BATCH}, Adam 1e-3, synthetic 28x28 data; best of ${ROUNDS} rounds`,
+    `load average (1/5/15 min): ${loadAtStart} at start, ${load()} at end`,
     torchError !== undefined
       ? `PyTorch: not measured (${torchError})`
       : `PyTorch ${torchVersion ?? ''} on ${PYTHON}`,
@@ -261,6 +268,7 @@ async function main(): Promise<void> {
         cnn: { native: nat('cnn'), js: jsCnn, torch: pt('cnn') },
         gemm,
         torchError,
+        loadAverage: { start: loadAtStart, end: load() },
       }),
     );
   }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "cpu_features.h"
+#include "isa_kernels.h"
 #include "thread_pool.h"
 #include "ukernel.h"
 
@@ -210,6 +211,50 @@ void run_gemv(const Gemv& v, int threads) {
   });
 }
 
+// Multiply-adds below which a product runs on the calling thread: waking a sleeping worker
+// costs tens of microseconds, which is what such a product takes on one core.
+constexpr double kThreadMinMacs = 2.0 * 1024 * 1024;
+
+// Row-major A (unit column stride) and few output columns, or an A small enough to stay in cache:
+// broadcast A's values from its rows instead of packing it (gemm_rows). Packing A is a scalar
+// transpose that costs as much as the arithmetic when N is small, and every thread of the
+// blocked GEMM would repeat it.
+bool sgemm_broadcast(const GemmProblem& g, int threads) {
+  if (g.a_src != nullptr || g.a_cs != 1 || g.accumulate || g.M < 2) return false;
+  if (g.N > 64 && g.M * g.K > (idx(1) << 18)) return false;
+  const IsaKernels& k = isa_kernels();
+  const int nr = k.pick_nr(g.N);
+  const idx nb = ceil_div(g.N, nr);
+  thread_local AlignedBuffer packed;
+  float* bp = packed.get(nb * g.K * nr);
+  for (idx n = 0; n < nb; ++n) {
+    const idx c0 = n * nr, cols = std::min<idx>(nr, g.N - c0);
+    for (idx p = 0; p < g.K; ++p) {
+      float* d = bp + (n * g.K + p) * nr;
+      const float* src = g.B + p * g.b_rs + c0 * g.b_cs;
+      if (g.b_cs == 1) {
+        std::memcpy(d, src, static_cast<size_t>(cols) * sizeof(float));
+      } else {
+        for (idx c = 0; c < cols; ++c) d[c] = src[c * g.b_cs];
+      }
+      for (idx c = cols; c < nr; ++c) d[c] = 0.f;
+    }
+  }
+  const Epilogue* ep = g.ep.active() ? &g.ep : nullptr;
+  const double macs = static_cast<double>(g.M) * static_cast<double>(g.N) * static_cast<double>(g.K);
+  const int tasks = threads > 1 && macs >= kThreadMinMacs ? static_cast<int>(std::min<idx>(2 * threads, ceil_div(g.M, 8))) : 1;
+  if (tasks <= 1) {
+    k.gemm_rows(g.A, g.a_rs, bp, g.K, g.N, nr, g.C, g.c_rs, ep, 0, g.M);
+    return true;
+  }
+  const idx chunk = ceil_div(g.M, tasks);
+  ThreadPool::instance().parallel_for(tasks, [&](int t) {
+    const idx m0 = t * chunk, m1 = std::min(g.M, m0 + chunk);
+    if (m0 < m1) k.gemm_rows(g.A, g.a_rs, bp, g.K, g.N, nr, g.C, g.c_rs, ep, m0, m1);
+  });
+  return true;
+}
+
 }  // namespace
 
 float apply_act(Act act, float v, float alpha, float prelu_w) {
@@ -298,9 +343,11 @@ void sgemm(const GemmProblem& g, int max_threads) {
     return;
   }
 
+  if (sgemm_broadcast(g, threads)) return;
+
   const UKernel& uk = select_kernel(g.N);
-  const double flops = 2.0 * static_cast<double>(g.M) * static_cast<double>(g.N) * static_cast<double>(g.K);
-  if (flops < 2.0 * 48 * 48 * 48) threads = 1;
+  const double macs = static_cast<double>(g.M) * static_cast<double>(g.N) * static_cast<double>(g.K);
+  if (macs < kThreadMinMacs) threads = 1;
   const idx mblocks = ceil_div(g.M, uk.mr), nblocks = ceil_div(g.N, uk.nr);
   if (threads <= 1 || mblocks * nblocks < 2) {
     gemm_blocked(g, uk);

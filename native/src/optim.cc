@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "cpu_features.h"
+#include "denormals.h"
 #include "thread_pool.h"
 
 #define MA_OPTIM_NS baseline
@@ -16,6 +17,7 @@ template <class F>
 void chunks(idx n, F&& fn) {
   ThreadPool& pool = ThreadPool::instance();
   if (pool.threads() <= 1 || n < (1 << 16)) {
+    FlushDenormals ftz;
     fn(0, n);
     return;
   }
@@ -23,6 +25,7 @@ void chunks(idx n, F&& fn) {
   const idx chunk = ceil_div(ceil_div(n, tasks), 16) * 16;
   pool.parallel_for(tasks, [&](int t) {
     const idx b = t * chunk, e = std::min(n, b + chunk);
+    FlushDenormals ftz;
     if (b < e) fn(b, e);
   });
 }

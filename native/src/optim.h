@@ -1,6 +1,7 @@
 // Fused optimizer updates: one pass over each variable instead of a dozen tfjs kernels.
 // Every operation rounds to float32 in the same order as tfjs's optimizers, so the results are
-// bit-identical to theirs (this file must not be compiled with FMA contraction).
+// bit-identical to theirs (this file must not be compiled with FMA contraction), except that
+// float32 subnormal values (below 2^-126) read and write as zero: see denormals.h.
 #pragma once
 
 #include "common.h"

@@ -115,7 +115,14 @@ export {
   type ModelSize,
 } from './serialize.js';
 export { compressionReport, layerReport, type CompressionReport, type LayerReport } from './report.js';
-export { measureLatency, type Latency, type LatencyOptions } from './latency.js';
+export {
+  measureInterleaved,
+  measureLatency,
+  pairedSpeedup,
+  type Latency,
+  type LatencyOptions,
+  type TimedCall,
+} from './latency.js';
 export { copyWeights, withLogitsOutput } from './topology.js';
 export { kernelWeights, type KernelWeight } from './weights.js';
 export {

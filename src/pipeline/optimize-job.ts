@@ -31,7 +31,7 @@ export interface OptimizeJobOptions extends StoreOption {
   progress?: boolean;
   /** Aborting stops after the current batch; the candidate (and a search) is recorded as interrupted. */
   signal?: AbortSignal;
-  /** Timed rounds per batch size for latency (default 50; fewer is faster and noisier). */
+  /** Timed rounds per batch size for latency (default 60; fewer is faster and noisier). */
   latencyRounds?: number;
 }
 

@@ -30,12 +30,16 @@ export interface BatcherOptions {
 
 export type BatchRun = (feeds: Record<string, RuntimeTensor>) => Promise<RuntimeOutputs>;
 
-/** Lets the caller withdraw a request that has not run yet (its deadline passed). */
+/** Lets the caller withdraw a request that has not finished (its deadline passed). */
 export class BatchTicket {
   cancelled = false;
+  /** The request the ticket was submitted with (set by `submit`). */
+  pending: Pending | undefined = undefined;
 }
 
-interface Pending {
+export interface Pending {
+  /** Resolved or rejected: nothing more may happen to it. */
+  settled: boolean;
   feeds: Record<string, RuntimeTensor>;
   rows: number;
   /** Rows already handed to a batch. */
@@ -118,7 +122,8 @@ export class DynamicBatcher {
       );
     }
     return new Promise<RuntimeOutputs>((resolve, reject) => {
-      this.queue.push({
+      const pending: Pending = {
+        settled: false,
         feeds,
         rows,
         taken: 0,
@@ -129,22 +134,30 @@ export class DynamicBatcher {
         failed: false,
         resolve,
         reject,
-      });
+      };
+      if (ticket) ticket.pending = pending;
+      this.queue.push(pending);
       this.waiting += rows;
       this.stats.requests++;
       this.schedule();
     });
   }
 
-  /** Withdraws a request that has not run completely; its promise rejects with `reason`. */
+  /**
+   * Withdraws a request that has not finished; its promise rejects with `reason`. Rows still queued
+   * leave the queue; rows already in a running batch run, and their outputs are dropped.
+   */
   cancel(ticket: BatchTicket, reason: unknown): void {
     ticket.cancelled = true;
-    const i = this.queue.findIndex((p) => p.ticket === ticket);
-    if (i < 0) return;
-    const p = this.queue[i] as Pending;
-    this.queue.splice(i, 1);
-    this.waiting -= p.rows - p.taken;
+    const p = ticket.pending;
+    if (!p || p.settled) return;
+    const i = p.taken < p.rows ? this.queue.indexOf(p) : -1;
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      this.waiting -= p.rows - p.taken;
+    }
     p.failed = true;
+    p.settled = true;
     p.reject(reason);
     this.notifyIdle();
   }
@@ -237,7 +250,10 @@ export class DynamicBatcher {
           try {
             p.parts.push({ start: s.start, outputs: sliceOutputs(out, offset, s.rows, rows) });
             p.done += s.rows;
-            if (p.done === p.rows) p.resolve(joinParts(p));
+            if (p.done === p.rows) {
+              p.settled = true;
+              p.resolve(joinParts(p));
+            }
           } catch (e) {
             this.fail(p, e);
           }
@@ -254,6 +270,7 @@ export class DynamicBatcher {
 
   private fail(p: Pending, error: unknown): void {
     p.failed = true;
+    p.settled = true;
     const i = this.queue.indexOf(p);
     if (i >= 0) {
       this.queue.splice(i, 1);

@@ -69,6 +69,26 @@ export function elementProblem(t: OipDatatype, value: unknown): string | null {
   return null;
 }
 
+/**
+ * Whether every one of `values` (finite numbers; `integers`: all of them integers) passes
+ * elementProblem(t, v): the check the fast lane (fast-body.ts) makes once per list.
+ */
+export function numbersFit(t: OipDatatype, values: Float64Array, integers: boolean): boolean {
+  if (!isNumericDatatype(t)) return false;
+  const range = INTEGER_RANGES[t];
+  if (range && !integers) return false;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (range) return min >= range[0] && max <= range[1];
+  const limit = t === 'FP16' ? FP16_MAX : t === 'FP32' ? FP32_MAX : Number.MAX_VALUE;
+  return Math.abs(min) <= limit && Math.abs(max) <= limit;
+}
+
 /** A JSON value in an error message: short, and non-finite numbers spelled as the parser read them. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

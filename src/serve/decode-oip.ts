@@ -184,12 +184,13 @@ function checkDatatype(input: ServedInput, datatype: OipDatatype, where: string)
   }
 }
 
-function batchOf(input: ServedInput, shape: number[], where: string): number {
+/** Whether a request shape `[n, ...]` fits the served input (the sample shape, squeezed or flat). */
+export function shapeFits(input: ServedInput, shape: readonly number[]): boolean {
   const n = shape[0];
   const per = shape.slice(1);
   const expected = input.role === 'tensor' ? input.sampleShape : [];
   const size = sampleSizeOf(expected);
-  const ok =
+  return (
     n !== undefined &&
     (sameShape(per, expected) ||
       (input.role === 'tensor' &&
@@ -199,8 +200,14 @@ function batchOf(input: ServedInput, shape: number[], where: string): number {
         )) ||
       (input.role === 'tensor' && per.length === 1 && per[0] === size) ||
       (input.role === 'column' && per.length === 1 && per[0] === 1) ||
-      (input.role === 'tensor' && expected.length === 0 && per.length === 0));
-  if (!ok) {
+      (input.role === 'tensor' && expected.length === 0 && per.length === 0))
+  );
+}
+
+function batchOf(input: ServedInput, shape: number[], where: string): number {
+  if (!shapeFits(input, shape)) {
+    const expected = input.role === 'tensor' ? input.sampleShape : [];
+    const size = sampleSizeOf(expected);
     const want =
       input.role === 'tensor'
         ? `[n, ${expected.join(', ')}]${expected.length > 1 ? ` or [n, ${size}]` : ''}`
@@ -209,7 +216,7 @@ function batchOf(input: ServedInput, shape: number[], where: string): number {
       `${where}: shape [${shape.join(', ')}] does not fit input "${input.name}", which takes ${want}`,
     );
   }
-  return n as number;
+  return shape[0] as number;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -73,6 +73,8 @@ export interface ServeObserver {
 export interface InferenceTrace {
   requestId: string;
   receivedAt: number;
+  /** performance.now() at arrival (for totalSeconds). */
+  startedAt: number;
   model: string | null;
   version: number | null;
   rows: number;
@@ -129,76 +131,70 @@ function modelOf(url: string, protocol: ServeProtocol, manager: ModelManager): s
 }
 
 /**
- * Installs the observer's hooks on the app: request ids for inference requests (POST /v1/models/...,
- * /v2/models/...), and one event per answered inference request. Call before the routes are added.
+ * The observer's part of the request path, called by the app's own hooks (http/app.ts) rather than
+ * hooks of its own: a request id and a trace for inference requests (POST /v1/models/...,
+ * /v2/models/...) when they arrive, one event per answered inference request when the response is done.
  */
-export function installObserver(
-  app: FastifyInstance,
-  observer: ServeObserver,
-  manager: ModelManager,
-  log: (line: string) => void,
-): void {
-  const now = observer.now ? observer.now.bind(observer) : Date.now;
-  app.addHook('onRequest', (request, reply, done) => {
-    const protocol = request.method === 'POST' ? protocolOf(request.url) : undefined;
-    if (protocol) {
-      const header = request.headers[REQUEST_ID_HEADER];
-      let requestId: string;
-      try {
-        requestId =
-          typeof header === 'string' ? checkRequestId(header, `header ${REQUEST_ID_HEADER}`) : randomUUID();
-      } catch (e) {
-        done(e as Error);
-        return;
-      }
-      reply.header(REQUEST_ID_HEADER, requestId);
-      traces.set(request, {
-        requestId,
-        receivedAt: now(),
-        model: null,
-        version: null,
-        rows: 0,
-        inputs: null,
-        outputs: null,
-        signature: null,
-        inferenceSeconds: null,
-      });
-    }
-    done();
-  });
+export class RequestTracer {
+  private readonly now: () => number;
+  private readonly onInference: ((event: InferenceEvent) => void) | undefined;
 
-  if (observer.onInference) {
-    const onInference = observer.onInference.bind(observer);
-    app.addHook('onResponse', (request, reply, done) => {
-      const trace = traces.get(request);
-      if (trace) {
-        traces.delete(request);
-        const protocol = protocolOf(request.url) as ServeProtocol;
-        const model = trace.model ?? modelOf(request.url, protocol, manager);
-        if (model !== null) {
-          try {
-            onInference({
-              requestId: trace.requestId,
-              model,
-              version: trace.version,
-              protocol,
-              status: reply.statusCode,
-              rows: trace.rows,
-              inputs: trace.inputs,
-              outputs: trace.outputs,
-              signature: trace.signature,
-              receivedAt: trace.receivedAt,
-              totalSeconds: reply.elapsedTime / 1000,
-              inferenceSeconds: trace.inferenceSeconds,
-            });
-          } catch (e) {
-            log(`monitor: observing a request failed: ${e instanceof Error ? e.message : String(e)}`);
-          }
-        }
-      }
-      done();
+  constructor(
+    observer: ServeObserver,
+    private readonly manager: ModelManager,
+    private readonly log: (line: string) => void,
+  ) {
+    this.now = observer.now ? observer.now.bind(observer) : Date.now;
+    this.onInference = observer.onInference?.bind(observer);
+  }
+
+  /** Starts the trace of an inference request; throws (400) on a bad `x-request-id` header. */
+  begin(request: FastifyRequest, reply: FastifyReply): void {
+    if (request.method !== 'POST' || !protocolOf(request.url)) return;
+    const header = request.headers[REQUEST_ID_HEADER];
+    const requestId =
+      typeof header === 'string' ? checkRequestId(header, `header ${REQUEST_ID_HEADER}`) : randomUUID();
+    reply.header(REQUEST_ID_HEADER, requestId);
+    traces.set(request, {
+      requestId,
+      receivedAt: this.now(),
+      startedAt: performance.now(),
+      model: null,
+      version: null,
+      rows: 0,
+      inputs: null,
+      outputs: null,
+      signature: null,
+      inferenceSeconds: null,
     });
   }
 
-  observer.setup?.(app, manager);
+  /** The response has been sent (`finished`) or the connection dropped: reports a sent one. */
+  end(request: FastifyRequest, status: number, finished: boolean): void {
+    const trace = traces.get(request);
+    if (!trace) return;
+    traces.delete(request);
+    if (!finished || !this.onInference) return;
+    const protocol = protocolOf(request.url) as ServeProtocol;
+    const model = trace.model ?? modelOf(request.url, protocol, this.manager);
+    if (model === null) return;
+    try {
+      this.onInference({
+        requestId: trace.requestId,
+        model,
+        version: trace.version,
+        protocol,
+        status,
+        rows: trace.rows,
+        inputs: trace.inputs,
+        outputs: trace.outputs,
+        signature: trace.signature,
+        receivedAt: trace.receivedAt,
+        totalSeconds: (performance.now() - trace.startedAt) / 1000,
+        inferenceSeconds: trace.inferenceSeconds,
+      });
+    } catch (e) {
+      this.log(`monitor: observing a request failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
 }

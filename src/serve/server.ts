@@ -7,8 +7,9 @@ import { ModelautoError } from '../core/errors.js';
 import { formatZodError } from '../core/zod-error.js';
 import { openStores, type Stores } from '../store/open.js';
 import { ADMIN_TOKEN_ENV, MIN_ADMIN_TOKEN_LENGTH } from './http/admin.js';
-import { buildApp, type AppState } from './http/app.js';
+import { buildApp, closeAfterResponse, type AppState } from './http/app.js';
 import type { ServerContext } from './http/context.js';
+import { Deadlines } from './http/deadlines.js';
 import { ModelManager } from './manager.js';
 import type { ServeObserver } from './observer.js';
 import { ServeOptionsSchema, type ServeOptions, type ServeOptionsInput } from './options.js';
@@ -49,7 +50,8 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
   }
   const stores = given ?? (await openStores(options.store));
   const shadow = new ShadowRecorder(options.shadowLog);
-  const state: AppState = { closing: false, inflight: 0, receiving: 0, onIdle: undefined };
+  const state: AppState = { closing: false, open: new Set(), receiving: 0, onIdle: undefined };
+  const deadlines = new Deadlines(options.requestTimeoutMs);
   const manager = new ModelManager({
     stores,
     models: options.models,
@@ -72,6 +74,7 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
     shadow,
     maxRequestRows: options.maxRequestRows ?? options.queue,
     requestTimeoutMs: options.requestTimeoutMs,
+    deadlines,
     bodyLimit: options.bodyLimit,
     adminToken,
     log,
@@ -90,6 +93,7 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
     });
   } catch (e) {
     await app.close().catch(() => undefined);
+    deadlines.close();
     await manager.close().catch(() => undefined);
     if (!given) await stores.close();
     throw e;
@@ -107,8 +111,9 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
     closing ??= (async () => {
       log('shutting down: finishing the requests in flight');
       state.closing = true;
+      closeAfterResponse(state);
       const closed = app.close();
-      if (state.inflight > 0) {
+      if (state.open.size > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, options.drainTimeoutMs);
           state.onIdle = () => {
@@ -120,6 +125,7 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
       // Keep-alive connections would hold close() open; every response has been sent by now.
       app.server.closeAllConnections();
       await closed;
+      deadlines.close();
       await manager.close();
       await shadow.flush();
       if (!given) await stores.close();

@@ -70,6 +70,8 @@ describe('optimize jobs on a tracked run', () => {
       'latency_b1_ms',
       'latency_b128_ms',
       'speedup_b128',
+      'onnx_latency_b128_ms',
+      'onnx_speedup_b128',
       'size_ratio_gzip',
     ]) {
       expect(Number.isFinite(run.metrics[k]?.value)).toBe(true);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { measureLatency } from '../../src/optimize/latency.js';
+import { measureLatency, pairedSpeedup, type Latency } from '../../src/optimize/latency.js';
+import { measureOnnxLatency, tryOnnxLatency } from '../../src/pipeline/optimize/onnx-latency.js';
 import { accuracyFloor, bestWithin, paretoFront, parseBudget } from '../../src/optimize/pareto.js';
 import { narrowedStudent } from '../../src/optimize/student.js';
 import { mlp } from './helpers.js';
@@ -45,13 +46,48 @@ describe('narrowed student and latency', () => {
     await expect(narrowedStudent(teacher, 0)).rejects.toThrow(/width: expected a factor in \(0, 1\]/);
   });
 
-  it('measures models side by side at each batch size', () => {
+  it('measures models side by side at each batch size', async () => {
     const wide = mlp(64, 256, 256);
     const narrow = mlp(64, 16, 16);
-    const [w, n] = measureLatency([wide, narrow], [64], { batchSizes: [1, 64], rounds: 3, minBlockMs: 2 });
+    const [w, n] = await measureLatency([wide, narrow], [64], {
+      batchSizes: [1, 64],
+      rounds: 5,
+      minBlockMs: 2,
+    });
     expect(w!.map((l) => l.batchSize)).toEqual([1, 64]);
-    for (const l of [...w!, ...n!]) expect(l.ms).toBeGreaterThan(0);
+    for (const l of [...w!, ...n!]) {
+      expect(l.rounds).toHaveLength(5);
+      expect(l.ms).toBeGreaterThan(0);
+      expect(l.minMs).toBeLessThanOrEqual(l.ms);
+    }
     // 256x256 vs 16x16 hidden layers: a large gap survives any noise.
-    expect(w![1]!.ms).toBeGreaterThan(n![1]!.ms);
+    expect(pairedSpeedup(w![1]!, n![1]!)).toBeGreaterThan(1);
+  });
+
+  it('takes the speedup as the median of per-round ratios', () => {
+    const at = (rounds: number[]): Latency => ({
+      batchSize: 1,
+      ms: Number.NaN,
+      minMs: Number.NaN,
+      samplesPerSecond: Number.NaN,
+      rounds,
+    });
+    // Round 3 was disturbed for the base only: the paired median ignores it.
+    expect(pairedSpeedup(at([2, 4, 100, 2, 2]), at([1, 2, 1, 1, 1]))).toBe(2);
+    expect(pairedSpeedup(at([3, 3]), at([1, 3]))).toBe(2);
+  });
+
+  it('times onnxruntime sessions of exported models the same way', async () => {
+    const wide = mlp(64, 256, 256);
+    const narrow = mlp(64, 16, 16);
+    const [w, n] = await measureOnnxLatency([wide, narrow], [64], {
+      batchSizes: [64],
+      rounds: 5,
+      minBlockMs: 2,
+    });
+    expect(w![0]!.rounds).toHaveLength(5);
+    expect(pairedSpeedup(w![0]!, n![0]!)).toBeGreaterThan(1);
+    const bad = await tryOnnxLatency([wide, narrow], [63], { batchSizes: [1], rounds: 1 });
+    expect('error' in bad).toBe(true);
   });
 });

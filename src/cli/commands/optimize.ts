@@ -75,7 +75,7 @@ function commonOptions(cmd: Command): Command {
     .option('--learning-rate <x>', "fine-tuning learning rate (default: the run's)", num('--learning-rate'))
     .option(
       '--latency-rounds <n>',
-      'timed rounds per batch size when measuring latency (default 50)',
+      'timed rounds per batch size when measuring latency, on tfjs and onnxruntime (default 60)',
       positiveInt('--latency-rounds'),
     )
     .option('--no-progress', 'no progress bar or epoch lines on stderr');
@@ -134,7 +134,7 @@ function registerSearch(program: Command): void {
       )
       .option(
         '--objective <name>',
-        `what to minimise: ${OBJECTIVES.join(' | ')} (latency at batch 128)`,
+        `what to minimise: ${OBJECTIVES.join(' | ')} (latency at batch 128, on onnxruntime when the model exports to ONNX)`,
         oneOf('--objective', OBJECTIVES),
         'size',
       )
@@ -397,11 +397,24 @@ export function formatCandidateResult(r: CandidateJobResult): string {
         'parameters (nonzero)',
         'size',
         'gzipped',
-        'latency b1',
-        'latency b128',
+        'tfjs b1',
+        'tfjs b128',
+        'onnxruntime b1',
+        'onnxruntime b128',
       ],
       [
-        ['source', pct(s.validation), pct(s.test), String(s.params), kb(s.rawBytes), kb(s.gzipBytes), '', ''],
+        [
+          'source',
+          pct(s.validation),
+          pct(s.test),
+          String(s.params),
+          kb(s.rawBytes),
+          kb(s.gzipBytes),
+          '',
+          '',
+          '',
+          '',
+        ],
         [
           c.key,
           pct(c.validation),
@@ -411,11 +424,15 @@ export function formatCandidateResult(r: CandidateJobResult): string {
           kb(c.size.gzipBytes),
           `${fmt(c.latencyMs.b1)} ms (${ratio(c.speedup.b1)})`,
           `${fmt(c.latencyMs.b128)} ms (${ratio(c.speedup.b128)})`,
+          `${fmt(c.onnxLatencyMs.b1)} ms (${ratio(c.onnxSpeedup.b1)})`,
+          `${fmt(c.onnxLatencyMs.b128)} ms (${ratio(c.onnxSpeedup.b128)})`,
         ],
       ],
     ),
     '',
-    `accuracy change ${(-c.drop * 100).toFixed(2)} points; gzipped ${ratio(c.sizeRatio)} smaller; ${ratio(c.speedup.b128)} faster at batch 128`,
+    `accuracy change ${(-c.drop * 100).toFixed(2)} points; gzipped ${ratio(c.sizeRatio)} smaller; at batch 128 ` +
+      `${ratio(c.speedup.b128)} faster on tfjs, ${ratio(c.onnxSpeedup.b128)} on onnxruntime (median per-call times; ` +
+      'speedups: median of ratios to the source timed in the same rounds)',
   ];
   if (c.report) {
     lines.push(
@@ -482,6 +499,7 @@ export function formatSearchResult(r: OptimizeSearchResult): string {
       '',
       '',
       '',
+      '',
     ],
     ...r.rows.map((c) => [
       `${c.best ? '> ' : c.pareto ? '* ' : '  '}${c.key}`,
@@ -495,6 +513,8 @@ export function formatSearchResult(r: OptimizeSearchResult): string {
       `${fmt(c.latencyMs.b1)} ms`,
       `${fmt(c.latencyMs.b128)} ms`,
       ratio(c.speedup.b128),
+      `${fmt(c.onnxLatencyMs.b128)} ms`,
+      ratio(c.onnxSpeedup.b128),
     ]),
   ];
   const lines = [
@@ -512,9 +532,11 @@ export function formatSearchResult(r: OptimizeSearchResult): string {
         'size',
         'gzipped',
         'smaller',
-        'latency b1',
-        'latency b128',
-        'faster b128',
+        'tfjs b1',
+        'tfjs b128',
+        'faster',
+        'onnxruntime b128',
+        'faster',
       ],
       rows,
     ),
@@ -526,7 +548,8 @@ export function formatSearchResult(r: OptimizeSearchResult): string {
     lines.push(
       '',
       `best: ${r.best.key} — run ${r.best.runId}: ${pct(r.best.validation)} validation (${(-r.best.drop * 100).toFixed(2)} points), ` +
-        `${kb(r.best.size.gzipBytes)} gzipped (${ratio(r.best.sizeRatio)} smaller), ${ratio(r.best.speedup.b128)} faster at batch 128`,
+        `${kb(r.best.size.gzipBytes)} gzipped (${ratio(r.best.sizeRatio)} smaller), at batch 128 ${ratio(r.best.speedup.b128)} faster on tfjs, ` +
+        `${ratio(r.best.onnxSpeedup.b128)} on onnxruntime`,
     );
   } else {
     lines.push('', 'no candidate within tolerance yet: raise --budget or --tolerance');

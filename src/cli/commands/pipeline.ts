@@ -15,6 +15,7 @@ import {
   type PipelineStatus,
   type PipelineStepRecord,
 } from '../../pipeline/flow/index.js';
+import { closeDeployments } from '../../pipeline/automation/index.js';
 import type { JsonValue } from '../../store/types.js';
 import { formatDuration } from '../../train/progress.js';
 import { globals, oneOf, output, positiveInt } from '../context.js';
@@ -118,14 +119,15 @@ export function registerPipeline(program: Command): void {
             output(cmd, runJson(r), () => formatRun(r.run));
           },
           onError: (e) => err(`error: ${e.message}\nwaiting for a change…`),
-        }),
+        }).finally(closeDeployments),
       );
       const last = results[results.length - 1];
       if (last && last.run.status !== 'finished' && last.run.status !== 'interrupted') process.exitCode = 1;
       return;
     }
     const result = await withInterrupt((signal) =>
-      runPipeline(file, { ...executionOptions(opts, cmd, signal), set: opts.set }),
+      // Servers a deploy step started stop with the command (under --watch, when the watch ends).
+      runPipeline(file, { ...executionOptions(opts, cmd, signal), set: opts.set }).finally(closeDeployments),
     );
     finish(cmd, result);
   });
@@ -138,7 +140,9 @@ export function registerPipeline(program: Command): void {
       .option('--force', 'take over a run whose process looks alive (another machine, fresh heartbeat)'),
   ).action(async (ref: string, opts, cmd: Command) => {
     const result = await withInterrupt((signal) =>
-      resumePipeline(ref, { ...executionOptions(opts, cmd, signal), ...(opts.force ? { force: true } : {}) }),
+      resumePipeline(ref, { ...executionOptions(opts, cmd, signal), ...(opts.force ? { force: true } : {}) }).finally(
+        closeDeployments,
+      ),
     );
     finish(cmd, result);
   });

@@ -42,7 +42,13 @@ export interface NativeAddon {
   select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
   eluGrad(dy: Float32Array, y: Float32Array, out: Float32Array): void;
   /** out = dy * step(x); with sums, also the sums of out over rows of `cols` elements. */
-  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, sums: Float32Array | null, cols: number): void;
+  reluGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    out: Float32Array,
+    sums: Float32Array | null,
+    cols: number,
+  ): void;
   reduce(
     op: number,
     x: Float32Array,

@@ -68,7 +68,12 @@ export function takePooled(n: number): Float32Array | undefined {
 
 /** Registers a freshly allocated array (owning its whole buffer) as recyclable. */
 export function adoptPooled(a: Float32Array): Float32Array {
-  if (attached && a.length >= POOL_MIN_ELEMENTS && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) {
+  if (
+    attached &&
+    a.length >= POOL_MIN_ELEMENTS &&
+    a.byteOffset === 0 &&
+    a.byteLength === a.buffer.byteLength
+  ) {
     owners.set(a.buffer, { array: a, generation });
     counters.allocated++;
   }

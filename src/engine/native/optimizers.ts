@@ -6,9 +6,12 @@ import { outF32 } from './kernel.js';
 
 /**
  * Optimizers whose update runs as one native call per variable, with the same float32 math, in
- * the same order, as tfjs's own (results are bit-identical). They extend tfjs's classes so
- * `model.compile({optimizer})`, getWeights/setWeights and serialization work unchanged; when
- * the addon, the cpu backend or float32 data is missing they run tfjs's implementation.
+ * the same order, as tfjs's own (results are bit-identical, except that moments decaying below
+ * 2^-126 are flushed to zero instead of crawling through float32's subnormal range, which costs
+ * ~100x per operation; weights are unaffected, see native/src/denormals.h). They extend tfjs's
+ * classes so `model.compile({optimizer})`, getWeights/setWeights and serialization work
+ * unchanged; when the addon, the cpu backend or float32 data is missing they run tfjs's
+ * implementation.
  */
 
 type Grads = Parameters<tf.AdamOptimizer['applyGradients']>[0];

@@ -5,13 +5,14 @@ import { toModelautoError } from '../../core/errors.js';
 import type { ModelSpec } from '../../model/spec.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../model/io.js';
 import { ARTIFACTS, saveBundle } from '../bundle.js';
+import { REFERENCE_ARTIFACTS } from '../../monitor/drift/reference.js';
 import type { Evaluation } from '../evaluation.js';
 import type { TrackingStore } from '../../store/tracking-store.js';
 import type { JsonValue, RunRecord } from '../../store/types.js';
 import { BaseCallback, type Callback, type Logs } from '../../train/callbacks.js';
 import type { ExperimentSpec } from '../../train/experiment.js';
 import { ProgressLogger } from '../../train/progress.js';
-import { measureLatency } from '../../optimize/latency.js';
+import { measureLatency, pairedSpeedup, type Latency } from '../../optimize/latency.js';
 import { compressionReport, type CompressionReport } from '../../optimize/report.js';
 import {
   loadModelFiles,
@@ -20,6 +21,7 @@ import {
   type ModelFiles,
   type ModelSize,
 } from '../../optimize/serialize.js';
+import { tryOnnxLatency } from './onnx-latency.js';
 import { evaluateOnTest, scoreModel, type Source } from './source.js';
 
 export const TECHNIQUES = ['prune', 'structured', 'distill', 'quantize', 'qat'] as const;
@@ -72,9 +74,16 @@ export interface CandidateResult {
   size: ModelSize;
   /** Source gzipped bytes / candidate gzipped bytes. */
   sizeRatio: number;
+  /** tfjs predict on the job's backend (median ms per call). */
   latencyMs: { b1: number; b128: number };
-  /** Source latency / candidate latency, measured in the same rounds. */
+  /** How many times faster than the source on tfjs: median of per-round ratios, timed in the same rounds. */
   speedup: { b1: number; b128: number };
+  /**
+   * The same for the model exported to ONNX and run by onnxruntime (one thread, as served); NaN when the
+   * model cannot be exported to ONNX (a note says why).
+   */
+  onnxLatencyMs: { b1: number; b128: number };
+  onnxSpeedup: { b1: number; b128: number };
   report?: CompressionReport;
   seconds: number;
   notes: string[];
@@ -86,7 +95,7 @@ export interface CandidateOptions {
   signal?: AbortSignal;
   /** Tags linking the run to a search (search id, root of resumed searches). */
   tags?: Record<string, string>;
-  /** Timed rounds per batch size when measuring latency (default 50). */
+  /** Timed rounds per batch size when measuring latency (default 60). */
   latencyRounds?: number;
 }
 
@@ -198,16 +207,18 @@ export async function runCandidate(
         weightSpecs: [],
       };
     }
+    // The source's drift reference (its raw training sample) goes with the candidate: same training
+    // data, so a server can watch the compressed model for drift too.
+    await copyDriftReference(store, source.run, run.id);
     const size = sizeOfFiles(files);
     const report = await compressionReport(scored, files);
-    const [base, cand] = measureLatency([source.bundle.model, scored], source.validation.xShape, {
-      ...(options.latencyRounds ? { rounds: options.latencyRounds } : {}),
-    });
-    const latencyMs = { b1: cand?.[0]?.ms ?? Number.NaN, b128: cand?.[1]?.ms ?? Number.NaN };
-    const speedup = {
-      b1: (base?.[0]?.ms ?? Number.NaN) / latencyMs.b1,
-      b128: (base?.[1]?.ms ?? Number.NaN) / latencyMs.b128,
-    };
+    const timing = { ...(options.latencyRounds ? { rounds: options.latencyRounds } : {}) };
+    const pair = [source.bundle.model, scored];
+    const tfjs = latencyPair(await measureLatency(pair, source.validation.xShape, timing));
+    const onnx = await tryOnnxLatency(pair, source.validation.xShape, timing);
+    const served = 'latency' in onnx ? latencyPair(onnx.latency) : latencyPair([]);
+    const notes = out.notes ?? [];
+    if ('error' in onnx) notes.push(`no onnxruntime latency: ${onnx.error}`);
     const seconds = (performance.now() - started) / 1000;
     const result: CandidateResult = {
       key: spec.key,
@@ -222,11 +233,13 @@ export async function runCandidate(
       nonzeroParams: report.nonzeroParams,
       size,
       sizeRatio: source.size.gzipBytes / size.gzipBytes,
-      latencyMs,
-      speedup,
+      latencyMs: tfjs.latencyMs,
+      speedup: tfjs.speedup,
+      onnxLatencyMs: served.latencyMs,
+      onnxSpeedup: served.speedup,
       report,
       seconds,
-      notes: out.notes ?? [],
+      notes,
     };
     await store.logMetrics(run.id, metricPoints(result, source, out.metrics ?? {}, out.history.length));
     await store.logArtifact(run.id, {
@@ -237,7 +250,8 @@ export async function runCandidate(
     await store.finishRun(run.id, 'finished');
     log(
       `validation ${validation.toFixed(4)} (change ${(-result.drop).toFixed(4)}), test ${test.toFixed(4)}, ` +
-        `gzipped ${size.gzipBytes} B (${result.sizeRatio.toFixed(2)}x smaller), speedup b1 ${speedup.b1.toFixed(2)}x, b128 ${speedup.b128.toFixed(2)}x`,
+        `gzipped ${size.gzipBytes} B (${result.sizeRatio.toFixed(2)}x smaller), speedup at b1/b128: tfjs ${tfjs.speedup.b1.toFixed(2)}x/${tfjs.speedup.b128.toFixed(2)}x, ` +
+        `onnxruntime ${served.speedup.b1.toFixed(2)}x/${served.speedup.b128.toFixed(2)}x`,
     );
     return result;
   } catch (e) {
@@ -248,6 +262,18 @@ export async function runCandidate(
     if (scored && scored !== out?.model) scored.dispose();
     out?.model.dispose();
   }
+}
+
+/** Candidate latency (batch 1 and 128) and its paired speedup over the source, from [source, candidate] timings. */
+function latencyPair(timings: Latency[][]): Pick<CandidateResult, 'latencyMs' | 'speedup'> {
+  const [base, cand] = timings;
+  const at = (i: number): [Latency | undefined, Latency | undefined] => [base?.[i], cand?.[i]];
+  const ms = (i: number): number => at(i)[1]?.ms ?? Number.NaN;
+  const speedup = (i: number): number => {
+    const [b, c] = at(i);
+    return b && c ? pairedSpeedup(b, c) : Number.NaN;
+  };
+  return { latencyMs: { b1: ms(0), b128: ms(1) }, speedup: { b1: speedup(0), b128: speedup(1) } };
 }
 
 /** Counts finished epochs, so that each fit of a candidate logs its epochs after the previous fit's. */
@@ -294,6 +320,8 @@ function emptyResult(spec: CandidateSpec, runId: string, source: Source, seconds
     sizeRatio: nan,
     latencyMs: { b1: nan, b128: nan },
     speedup: { b1: nan, b128: nan },
+    onnxLatencyMs: { b1: nan, b128: nan },
+    onnxSpeedup: { b1: nan, b128: nan },
     seconds,
     notes: [`source ${source.run.id.slice(0, 8)}: interrupted before scoring`],
   };
@@ -323,11 +351,27 @@ function metricPoints(r: CandidateResult, source: Source, extra: Record<string, 
     latency_b128_ms: r.latencyMs.b128,
     speedup_b1: r.speedup.b1,
     speedup_b128: r.speedup.b128,
+    onnx_latency_b1_ms: r.onnxLatencyMs.b1,
+    onnx_latency_b128_ms: r.onnxLatencyMs.b128,
+    onnx_speedup_b1: r.onnxSpeedup.b1,
+    onnx_speedup_b128: r.onnxSpeedup.b128,
     seconds: r.seconds,
     ...extra,
   };
   for (const [k, v] of Object.entries(r.testEvaluation?.scalars ?? {})) values[`test_${k}`] = v;
   return Object.entries(values).map(([key, value]) => ({ key, value, step }));
+}
+
+/** Logs the source run's drift reference artifacts (when it has them) on the candidate run. */
+async function copyDriftReference(store: TrackingStore, sourceRun: RunRecord, runId: string): Promise<void> {
+  const names = new Set(sourceRun.artifacts.map((a) => a.name));
+  for (const name of [ARTIFACTS.referenceSample, REFERENCE_ARTIFACTS.data]) {
+    if (names.has(name))
+      await store.logArtifact(runId, {
+        name,
+        data: new Uint8Array(await store.readArtifact(sourceRun.id, name)),
+      });
+  }
 }
 
 /** The bundle of a candidate whose model files are given (quantized): same artifact names as saveBundle. */

@@ -55,9 +55,13 @@ export interface SearchResult {
 
 const SEARCH_KIND = 'optimize-search';
 
-/** What the objective minimises: gzipped bytes, or latency at batch 128 relative to the source's. */
+/**
+ * What the objective minimises: gzipped bytes, or latency at batch 128 relative to the source's, as
+ * served (onnxruntime) when the candidate could be exported to ONNX, else on tfjs.
+ */
 export function costOf(r: CandidateResult, objective: Objective): number {
-  return objective === 'size' ? r.size.gzipBytes : 1 / r.speedup.b128;
+  if (objective === 'size') return r.size.gzipBytes;
+  return 1 / (Number.isFinite(r.onnxSpeedup.b128) ? r.onnxSpeedup.b128 : r.speedup.b128);
 }
 
 function metric(run: RunRecord, key: string): number {
@@ -86,6 +90,8 @@ function resultFromRun(run: RunRecord): CandidateResult {
     sizeRatio: metric(run, 'size_ratio_gzip'),
     latencyMs: { b1: metric(run, 'latency_b1_ms'), b128: metric(run, 'latency_b128_ms') },
     speedup: { b1: metric(run, 'speedup_b1'), b128: metric(run, 'speedup_b128') },
+    onnxLatencyMs: { b1: metric(run, 'onnx_latency_b1_ms'), b128: metric(run, 'onnx_latency_b128_ms') },
+    onnxSpeedup: { b1: metric(run, 'onnx_speedup_b1'), b128: metric(run, 'onnx_speedup_b128') },
     seconds: metric(run, 'seconds'),
     notes: [],
   };

@@ -4,33 +4,49 @@
  * limit, `{"error": ...}` for every failure including the framework's own, the admin token check on
  * every /admin URL, and the bookkeeping a graceful shutdown needs (requests in flight, refusing new ones).
  */
+import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { matchInfer, matchInstances } from '../fast-body.js';
 import { parseJsonBody } from '../json.js';
+import { RequestTracer } from '../observer.js';
 import { authorize, registerAdmin } from './admin.js';
 import type { ServerContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
-import { installObserver } from '../observer.js';
 import { registerOip } from './oip.js';
 import { registerTfServing } from './tfserving.js';
 
 export interface AppState {
   closing: boolean;
-  /** Requests received and not yet answered. */
-  inflight: number;
-  /** Requests received whose handler has not started (body still coming in): batches may wait for them. */
+  /** Responses of the requests received and not yet answered. */
+  open: Set<ServerResponse>;
+  /** Requests whose body is still coming in (not parsed yet): batches may wait for them. */
   receiving: number;
   /** Called whenever a request finishes. */
   onIdle: (() => void) | undefined;
 }
 
+/** Tells the requests in flight to close their connection once answered (the server is stopping). */
+export function closeAfterResponse(state: AppState): void {
+  for (const res of state.open) if (!res.headersSent) res.setHeader('connection', 'close');
+}
+
+/** The body of an inference request read by the fast lane (fast-body.ts), or undefined. */
+function fastBody(request: FastifyRequest, bytes: Buffer): object | undefined {
+  if (request.method !== 'POST') return undefined;
+  const url = request.url;
+  if (url.indexOf('?') >= 0) return undefined;
+  if (url.startsWith('/v1/models/') && url.endsWith(':predict')) return matchInstances(bytes);
+  if (url.startsWith('/v2/models/') && url.endsWith('/infer')) return matchInfer(bytes);
+  return undefined;
+}
+
 export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
-  const arrivals = new WeakMap<FastifyRequest, boolean>();
+  /** Requests counted in state.receiving. */
+  const receiving = new WeakSet<FastifyRequest>();
   const arrived = (request: FastifyRequest) => {
-    if (arrivals.get(request) === false) {
-      arrivals.set(request, true);
-      state.receiving--;
-    }
+    if (receiving.delete(request)) state.receiving--;
   };
+  const tracer = ctx.observer ? new RequestTracer(ctx.observer, ctx.manager, ctx.log) : undefined;
 
   const app = Fastify({
     bodyLimit: ctx.bodyLimit,
@@ -44,14 +60,19 @@ export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    // The body is in: batches need not wait for this request any longer.
+    arrived(request);
     try {
-      done(null, parseJsonBody(body as string));
+      const bytes = body as Buffer;
+      done(null, fastBody(request, bytes) ?? parseJsonBody(bytes.toString('utf8')));
     } catch (e) {
       done(e as Error, undefined);
     }
   });
 
+  // One hook per request (each Fastify hook costs every request): refusing while closing, the
+  // bookkeeping of requests in flight and still arriving, the admin token, the observer's trace.
   app.addHook('onRequest', (request, reply, done) => {
     if (state.closing) {
       reply.header('connection', 'close').header('retry-after', '1');
@@ -62,33 +83,27 @@ export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
       );
       return;
     }
-    state.inflight++;
-    state.receiving++;
-    arrivals.set(request, false);
-    reply.raw.once('close', () => {
+    const res = reply.raw;
+    state.open.add(res);
+    const headers = request.headers;
+    if (headers['transfer-encoding'] !== undefined || Number(headers['content-length']) > 0) {
+      state.receiving++;
+      receiving.add(request);
+    }
+    res.on('close', () => {
       arrived(request);
-      state.inflight--;
-      if (state.inflight === 0) state.onIdle?.();
+      state.open.delete(res);
+      tracer?.end(request, res.statusCode, res.writableFinished);
+      if (state.open.size === 0) state.onIdle?.();
     });
-    if (request.url.startsWith('/admin')) {
-      try {
-        authorize(request, ctx.adminToken);
-      } catch (e) {
-        sendError(reply, e, ctx.bodyLimit);
-        return;
-      }
+    try {
+      if (request.url.startsWith('/admin')) authorize(request, ctx.adminToken);
+      tracer?.begin(request, reply);
+    } catch (e) {
+      sendError(reply, e, ctx.bodyLimit);
+      return;
     }
     done();
-  });
-
-  app.addHook('preHandler', (request, _reply, done) => {
-    arrived(request);
-    done();
-  });
-
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (state.closing) reply.header('connection', 'close');
-    done(null, payload);
   });
 
   app.setErrorHandler((error, _request, reply) => {
@@ -108,7 +123,7 @@ export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
     );
   });
 
-  if (ctx.observer) installObserver(app, ctx.observer, ctx.manager, ctx.log);
+  ctx.observer?.setup?.(app, ctx.manager);
   registerTfServing(app, ctx);
   registerOip(app, ctx);
   registerAdmin(app, ctx);

@@ -5,14 +5,13 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ModelautoError } from '../../core/errors.js';
-import { BatchTicket } from '../batcher.js';
 import type { DecodedRequest } from '../decode-tf.js';
 import type { ModelManager, Routed } from '../manager.js';
 import { adoptRequestId, REQUEST_ID_HEADER, traceOf, type ServeObserver } from '../observer.js';
 import type { ServedOutputs, ServedVersion } from '../served-version.js';
 import type { ShadowRecorder } from '../shadow.js';
 import type { ServedSignature } from '../signature.js';
-import { HttpError } from './errors.js';
+import type { Deadlines } from './deadlines.js';
 import type { ModelTarget } from './paths.js';
 
 export interface ServerContext {
@@ -21,6 +20,8 @@ export interface ServerContext {
   /** Most rows one request may carry. */
   maxRequestRows: number;
   requestTimeoutMs: number;
+  /** The per-request deadlines (requestTimeoutMs). */
+  deadlines: Deadlines;
   bodyLimit: number;
   adminToken: string | undefined;
   log: (line: string) => void;
@@ -89,9 +90,7 @@ export async function runInference(
       trace.inputs = req.inputs;
     }
     const inferStarted = performance.now();
-    out = await withDeadline(ctx, version, (ticket) =>
-      version.infer(req.inputs, req.rows, req.rowName, ticket),
-    );
+    out = await inferWithin(ctx, version, req);
     if (trace) {
       trace.inferenceSeconds = (performance.now() - inferStarted) / 1000;
       trace.outputs = out;
@@ -106,28 +105,17 @@ export async function runInference(
   if (shadow) void runShadow(ctx, shadow, routed, decode, out, ms);
 }
 
-async function withDeadline(
+/** Runs a decoded request through the version within the request's deadline (504 past it). */
+async function inferWithin(
   ctx: ServerContext,
   version: ServedVersion,
-  run: (ticket: BatchTicket) => Promise<ServedOutputs>,
+  req: DecodedRequest,
 ): Promise<ServedOutputs> {
-  const ticket = new BatchTicket();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const e = new HttpError(
-        504,
-        'UNAVAILABLE',
-        `the request did not finish within ${ctx.requestTimeoutMs} ms (--request-timeout-ms); the server is overloaded or the batch too large`,
-      );
-      version.batcher.cancel(ticket, e);
-      reject(e);
-    }, ctx.requestTimeoutMs);
-  });
+  const deadline = ctx.deadlines.start(version.batcher);
   try {
-    return await Promise.race([run(ticket), timeout]);
+    return await version.infer(req.inputs, req.rows, req.rowName, deadline.ticket);
   } finally {
-    clearTimeout(timer);
+    ctx.deadlines.stop(deadline);
   }
 }
 
@@ -149,10 +137,7 @@ async function runShadow(
     classification: shadow.signature.task === 'classification',
   };
   try {
-    const req = decode(shadow.signature);
-    const out = await withDeadline(ctx, shadow, (ticket) =>
-      shadow.infer(req.inputs, req.rows, req.rowName, ticket),
-    );
+    const out = await inferWithin(ctx, shadow, decode(shadow.signature));
     ctx.shadow.record({ ...base, shadow: out, shadowMs: performance.now() - started, error: null });
   } catch (e) {
     ctx.shadow.record({

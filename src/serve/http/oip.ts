@@ -5,9 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import { ModelautoError } from '../../core/errors.js';
 import { VERSION } from '../../version.js';
+import { decodeFastInfer } from '../decode-fast.js';
 import { decodeInfer, parseInferBody, type OipInferBody } from '../decode-oip.js';
 import { bad } from '../decode-values.js';
 import { oipInferResponse } from '../encode.js';
+import { FastInfer } from '../fast-body.js';
+import { parseJsonBody } from '../json.js';
 import type { ServedVersion } from '../served-version.js';
 import { inputShape, outputShape } from '../signature.js';
 import { bodyOf, runInference, type ServerContext } from './context.js';
@@ -58,6 +61,26 @@ export function registerOip(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/v2/models/*', async (request, reply) => {
     const { target, action } = parseOipPath(request.url);
     if (action !== 'infer') throw new HttpError(405, 'USAGE', `model ${action} takes GET`, { allow: 'GET' });
+    const raw = request.body;
+    if (raw instanceof FastInfer) {
+      // Read straight into typed arrays (app.ts); the general decoder when the model needs it.
+      await runInference(
+        ctx,
+        reply,
+        target,
+        (sig) => decodeFastInfer(raw, sig) ?? decodeInfer(parseInferBody(parseJsonBody(raw.text())), sig),
+        (out, version, requestId) =>
+          oipInferResponse(out, {
+            model: target.model,
+            version: version.version,
+            id: requestId,
+            requested: undefined,
+            labels: version.signature.labels,
+          }),
+        raw.id,
+      );
+      return reply;
+    }
     const body = parseInferBody(bodyOf(request));
     await runInference(
       ctx,

@@ -5,8 +5,11 @@
 import type { FastifyInstance } from 'fastify';
 import { ModelautoError } from '../../core/errors.js';
 import { tfDtype } from '../datatypes.js';
+import { decodeFastInstances } from '../decode-fast.js';
 import { decodeExamples, decodePredict, parseExamplesBody, parsePredictBody } from '../decode-tf.js';
 import { tfClassifyResponse, tfPredictResponse, tfRegressResponse } from '../encode.js';
+import { FastInstances } from '../fast-body.js';
+import { parseJsonBody } from '../json.js';
 import { inputShape, outputShape, type ServedSignature } from '../signature.js';
 import { bodyOf, runInference, type ServerContext } from './context.js';
 import { HttpError } from './errors.js';
@@ -24,6 +27,19 @@ export function registerTfServing(app: FastifyInstance, ctx: ServerContext): voi
     const { target, action } = parseTfPath(request.url);
     if (action === 'status' || action === 'metadata') throw methodNotAllowed(action, 'GET');
     if (action === 'predict') {
+      const raw = request.body;
+      if (raw instanceof FastInstances) {
+        // Read straight into a Float32Array (app.ts); the general decoder when the model needs it.
+        await runInference(
+          ctx,
+          reply,
+          target,
+          (sig) =>
+            decodeFastInstances(raw, sig) ?? decodePredict(parsePredictBody(parseJsonBody(raw.text())), sig),
+          (out) => tfPredictResponse(out, 'row'),
+        );
+        return reply;
+      }
       const body = parsePredictBody(bodyOf(request));
       await runInference(
         ctx,

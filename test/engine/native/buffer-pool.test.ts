@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
-import { installNativeKernels, nativeStatus, uninstallNativeKernels } from '../../../src/engine/native/index.js';
+import {
+  installNativeKernels,
+  nativeStatus,
+  uninstallNativeKernels,
+} from '../../../src/engine/native/index.js';
 import { describeNative, randomTensor, useCpu } from './helpers.js';
 
 beforeAll(useCpu);

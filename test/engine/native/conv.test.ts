@@ -484,7 +484,9 @@ describeNative('native pooling', () => {
       });
       const dy = randomTensor(rng, y.shape);
       const attrs = { filterSize: p.f, strides: p.s, pad: p.pad };
-      const r = runBoth(() => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs) as tf.Tensor);
+      const r = runBoth(
+        () => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs) as tf.Tensor,
+      );
       expectSameResult(r, 1e-6, JSON.stringify(p));
       tf.dispose([x, y, dy]);
     }

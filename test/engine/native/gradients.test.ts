@@ -1,8 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
-import { installNativeKernels, nativeAddon, uninstallNativeKernels } from '../../../src/engine/native/index.js';
-import { countCalls, describeNative, expectSameResult, randomArray, randomTensor, runBoth, useCpu } from './helpers.js';
+import {
+  installNativeKernels,
+  nativeAddon,
+  uninstallNativeKernels,
+} from '../../../src/engine/native/index.js';
+import {
+  countCalls,
+  describeNative,
+  expectSameResult,
+  randomArray,
+  randomTensor,
+  runBoth,
+  useCpu,
+} from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -54,10 +66,9 @@ describeNative('fused Relu gradient', () => {
       let r: ReturnType<typeof runBoth> | undefined;
       const sums = countCalls('Sum', () => {
         r = runBoth(() => {
-          const [gx, gb] = tf.grads((xx: tf.Tensor, bb: tf.Tensor) => tf.relu(tf.add(xx, bb)).mul(probe).sum())([
-            x,
-            b,
-          ]);
+          const [gx, gb] = tf.grads((xx: tf.Tensor, bb: tf.Tensor) =>
+            tf.relu(tf.add(xx, bb)).mul(probe).sum(),
+          )([x, b]);
           return [gx as tf.Tensor, gb as tf.Tensor];
         });
       });

@@ -77,6 +77,39 @@ describeNative('fused native optimizers', () => {
     }
   });
 
+  it('moments decaying through the subnormal range: same weights as tfjs, moments flushed to zero', async () => {
+    // One real gradient, then zeros: Adam's first moment shrinks by beta1 every step and passes
+    // below 2^-126 (where the native update flushes to zero) within a few hundred steps.
+    const run = async (make: () => tf.Optimizer): Promise<{ w: Float32Array; m: Float32Array }> => {
+      const w = tf.variable(tf.tensor(Float32Array.from([0.5, -0.25, 0.125, 2]), [4]));
+      const opt = make();
+      const zero = tf.zeros([4]);
+      const g = tf.tensor(Float32Array.from([1e-3, -2e-4, 3e-5, 0.5]), [4]);
+      opt.applyGradients({ [w.name]: g });
+      for (let i = 0; i < 900; i++) opt.applyGradients({ [w.name]: zero });
+      const weights = await opt.getWeights();
+      const m = weights.find((x) => x.name.endsWith('/m'))?.tensor;
+      const out = {
+        w: (w.dataSync() as Float32Array).slice(),
+        m: ((m?.dataSync() ?? []) as Float32Array).slice(),
+      };
+      tf.dispose([w, zero, g]);
+      opt.dispose();
+      return out;
+    };
+    const js = await run(() => tf.train.adam(0.01));
+    const native = await run(() => new NativeAdamOptimizer(0.01));
+    expect(Array.from(native.w)).toEqual(Array.from(js.w));
+    expect(js.m.length).toBe(4);
+    // tfjs keeps subnormal moments; the native update reads and writes them as zero
+    js.m.forEach((v, i) => {
+      const n = native.m[i] ?? NaN;
+      if (Math.abs(v) >= 2 ** -126) expect(n).toBe(v);
+      else expect(Math.abs(n) < 2 ** -126).toBe(true);
+    });
+    expect(js.m.some((v) => v !== 0 && Math.abs(v) < 2 ** -126)).toBe(true);
+  });
+
   it('SGD and Momentum (plain and Nesterov) are bit-identical to tfjs', () => {
     expectBitExact(
       train(() => new NativeSGDOptimizer(0.05), 2, 5, 'native'),

@@ -332,12 +332,16 @@ const avgPoolGrad = ({ inputs, attrs, backend, addon }: NativeCall): NativeResul
   return backend.makeTensorInfo(xs.slice(), 'float32', out);
 };
 
-const NHWC = 'NHWC only; implicit-GEMM (no im2col buffer)';
+const NHWC = 'NHWC only; direct convolution (no im2col), implicit-GEMM for 1x1 and large filters';
 
 export const convKernels: NativeKernel[] = [
   { name: 'Conv2D', run: convForward(false, false), note: NHWC },
   { name: 'FusedConv2D', run: convForward(false, true), note: `${NHWC}; per-channel bias/prelu fused` },
-  { name: 'Conv2DBackpropInput', run: convBackpropInput(false), note: 'NHWC only' },
+  {
+    name: 'Conv2DBackpropInput',
+    run: convBackpropInput(false),
+    note: 'NHWC only; direct convolution for stride 1',
+  },
   { name: 'Conv2DBackpropFilter', run: convBackpropFilter(false), note: 'NHWC only' },
   { name: 'DepthwiseConv2dNative', run: convForward(true, false) },
   { name: 'FusedDepthwiseConv2D', run: convForward(true, true), note: 'per-channel bias/prelu fused' },
@@ -347,8 +351,8 @@ export const convKernels: NativeKernel[] = [
     run: convBackpropFilter(true),
     note: 'dilations 1 (as tfjs)',
   },
-  { name: 'MaxPool', run: pool(0) },
+  { name: 'MaxPool', run: pool(0), note: 'records the winners for MaxPoolGrad' },
   { name: 'AvgPool', run: pool(1) },
-  { name: 'MaxPoolGrad', run: maxPoolGrad },
+  { name: 'MaxPoolGrad', run: maxPoolGrad, note: 'uses the winners MaxPool recorded' },
   { name: 'AvgPoolGrad', run: avgPoolGrad },
 ];

@@ -18,6 +18,14 @@ interface Operand {
   shape: number[];
 }
 
+/** Absent, a scalar, or one value per output column (any leading 1s): broadcast over rows only. */
+function perColumn(op: Operand | undefined, n: number): boolean {
+  if (!op) return true;
+  const size = sizeOf(op.shape);
+  const last = op.shape[op.shape.length - 1] ?? 1;
+  return size === 1 || (size === n && last === n);
+}
+
 /**
  * Batched matmul with an optional fused bias/activation epilogue. Batch axes broadcast the NumPy
  * way (tfjs's JS kernel indexes batches modulo their count, which agrees with broadcasting
@@ -84,6 +92,25 @@ function matmul(call: NativeCall, fused: boolean): NativeResult {
 
   const out = outF32(sizeOf(outShape));
   const batch = sizeOf(batchShape);
+  if (out.length > 0 && batch === 1 && perColumn(bias, N) && perColumn(prelu, N)) {
+    // The common case (one matrix product, a bias per output column): no stride bookkeeping,
+    // which costs more than a small product itself.
+    const p = new Float64Array(HEADER + PER_BATCH);
+    p[0] = 1;
+    p[1] = M;
+    p[2] = N;
+    p[3] = K;
+    p[4] = transposeA ? 1 : aCols;
+    p[5] = transposeA ? aCols : 1;
+    p[6] = transposeB ? 1 : bCols;
+    p[7] = transposeB ? bCols : 1;
+    p[8] = act;
+    p[9] = alpha;
+    p[11] = bias && sizeOf(bias.shape) > 1 ? 1 : 0;
+    p[13] = prelu && sizeOf(prelu.shape) > 1 ? 1 : 0;
+    addon.matmul(av, bv, out, p, bias?.values ?? null, prelu?.values ?? null);
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  }
   if (out.length > 0) {
     const rank = outShape.length;
     const aStr = broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * aRows * aCols);

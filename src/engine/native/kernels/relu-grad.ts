@@ -59,7 +59,8 @@ export const reluGradKernel: NativeKernel = {
     const { dy, x } = inputs;
     const dv = f32(backend, dy);
     const xv = f32(backend, x);
-    if (!dy || !x || !dv || !xv || !sameShape(dy.shape, x.shape)) return 'inputs are not float32 of one shape';
+    if (!dy || !x || !dv || !xv || !sameShape(dy.shape, x.shape))
+      return 'inputs are not float32 of one shape';
     const n = sizeOf(x.shape);
     const out = outF32(n);
     const rank = x.shape.length;

@@ -1,0 +1,330 @@
+/**
+ * The fast lane of request bodies. Most inference requests have one shape: TF Serving's
+ * `{"instances": [[...numbers...], ...]}` or OIP's `{"inputs": [{"name", "shape", "datatype", "data":
+ * [...numbers...]}]}`. For those, materialising every number as a JSON value (JSON.parse) and then
+ * copying it into a Float32Array costs more than the rest of the request's JavaScript together; here
+ * the text is read once, straight into typed arrays.
+ *
+ * A matcher accepts only strict JSON of exactly that shape that the general path would also accept up
+ * to the point where the model's signature matters (parsePredictBody / parseInferBody). Anything else
+ * (other keys, escapes in strings, NaN tokens, nested data, a bad signature name...) returns
+ * undefined, and the request takes the general path, with its error messages. So the fast lane
+ * changes how fast a request is answered, never what the answer is.
+ */
+import { isOipDatatype, type OipDatatype } from './datatypes.js';
+
+/** A flat list of numbers as read, with what the datatype checks need to know about them. */
+export interface NumberRun {
+  /** Every value as JSON.parse reads it (double precision). */
+  values: Float64Array;
+  /** Every value is an integer (Number.isInteger). */
+  integers: boolean;
+}
+
+/** `{"instances": [[...], ...]}` (and optionally a default `signature_name`). */
+export class FastInstances {
+  constructor(
+    /** The request body, for the general path when the signature does not fit. */
+    readonly bytes: Buffer,
+    /** Rows of `width` values each, row-major, as a Float32Array stores them. */
+    readonly data: Float32Array,
+    readonly rows: number,
+    readonly width: number,
+  ) {}
+
+  /** The body as the general path reads it. */
+  text(): string {
+    return this.bytes.toString('utf8');
+  }
+}
+
+export interface FastInferInput {
+  name: string;
+  shape: number[];
+  datatype: OipDatatype;
+  data: NumberRun;
+  index: number;
+}
+
+/** `{"id"?, "inputs": [{"name", "shape", "datatype", "data"}, ...]}` with flat numeric data. */
+export class FastInfer {
+  constructor(
+    readonly bytes: Buffer,
+    readonly id: string | undefined,
+    readonly inputs: FastInferInput[],
+  ) {}
+
+  /** The body as the general path reads it. */
+  text(): string {
+    return this.bytes.toString('utf8');
+  }
+}
+
+/** The signature names TF Serving's :predict accepts without a named signature (decode-tf.ts). */
+const PREDICT_SIGNATURES = new Set(['', 'serving_default']);
+
+class Decline {}
+const DECLINE = new Decline();
+
+/** Up to 15 digits an integer's digit-by-digit sum is exact. */
+const MAX_EXACT_DIGITS = 15;
+
+/** Where `readRun` puts the numbers of the run it read (one request at a time: the event loop). */
+let scratch = new Float64Array(4096);
+let runCount = 0;
+let runIntegers = true;
+
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/**
+ * Reads `[n, n, ...]` (a flat, non-empty list of JSON numbers) starting at `at` into `scratch` and
+ * the run* variables; returns the position after the `]`, or -1 for anything else. One function with
+ * local state and the character tests written out (V8 does not inline helpers into a loop this
+ * large): this loop is the whole cost of a large request.
+ */
+function readRun(b: Buffer, at: number): number {
+  let p = at;
+  let c = b[p] as number;
+  if (c !== 0x5b) return -1;
+  let n = 0;
+  let integers = true;
+  for (;;) {
+    c = b[++p] as number;
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p] as number;
+    const start = p;
+    let negative = false;
+    if (c === 0x2d) {
+      negative = true;
+      c = b[++p] as number;
+    }
+    let value = 0;
+    let digits = 0;
+    if (c === 0x30) {
+      c = b[++p] as number;
+      digits = 1;
+    } else if (c >= 0x31 && c <= 0x39) {
+      do {
+        value = value * 10 + (c - 0x30);
+        digits++;
+        c = b[++p] as number;
+      } while (c >= 0x30 && c <= 0x39);
+    } else {
+      return -1;
+    }
+    let exact = digits <= MAX_EXACT_DIGITS;
+    if (c === 0x2e) {
+      exact = false;
+      c = b[++p] as number;
+      if (!(c >= 0x30 && c <= 0x39)) return -1;
+      do c = b[++p] as number;
+      while (c >= 0x30 && c <= 0x39);
+    }
+    if (c === 0x65 || c === 0x45) {
+      exact = false;
+      c = b[++p] as number;
+      if (c === 0x2b || c === 0x2d) c = b[++p] as number;
+      if (!(c >= 0x30 && c <= 0x39)) return -1;
+      do c = b[++p] as number;
+      while (c >= 0x30 && c <= 0x39);
+    }
+    // Anything but a short integer is read by the engine's own correctly rounded conversion, as
+    // JSON.parse reads it (the token is ASCII, so latin1 is exact).
+    const v = exact
+      ? negative
+        ? -value
+        : value
+      : Number(b.toString('latin1', start, p));
+    if (!Number.isFinite(v)) return -1;
+    if (n === scratch.length) {
+      const grown = new Float64Array(n * 2);
+      grown.set(scratch);
+      scratch = grown;
+    }
+    scratch[n++] = v;
+    if (!exact && integers && !Number.isInteger(v)) integers = false;
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p] as number;
+    if (c === 0x2c) continue;
+    if (c !== 0x5d) return -1;
+    runCount = n;
+    runIntegers = integers;
+    return p + 1;
+  }
+}
+
+/** A cursor over the structure around the runs; throws DECLINE at anything unexpected. */
+class Scanner {
+  pos = 0;
+  constructor(readonly bytes: Buffer) {}
+
+  ws(): void {
+    const b = this.bytes;
+    let p = this.pos;
+    while (isWs(b[p] as number)) p++;
+    this.pos = p;
+  }
+
+  expect(code: number): void {
+    this.ws();
+    if (this.bytes[this.pos] !== code) throw DECLINE;
+    this.pos++;
+  }
+
+  /** Skips whitespace; true (and consumed) when the next character is `code`. */
+  accept(code: number): boolean {
+    this.ws();
+    if (this.bytes[this.pos] !== code) return false;
+    this.pos++;
+    return true;
+  }
+
+  end(): void {
+    this.ws();
+    if (this.pos !== this.bytes.length) throw DECLINE;
+  }
+
+  /** A string without escapes or control characters (anything else: the general path). */
+  string(): string {
+    this.expect(0x22);
+    const b = this.bytes;
+    const start = this.pos;
+    let p = start;
+    for (;;) {
+      const c = b[p];
+      if (c === 0x22) break;
+      if (c === undefined || c === 0x5c || c < 0x20) throw DECLINE;
+      p++;
+    }
+    this.pos = p + 1;
+    return b.toString('utf8', start, p);
+  }
+
+  /** A run of numbers, kept in `scratch` until the next run is read. */
+  run(): void {
+    this.ws();
+    const end = readRun(this.bytes, this.pos);
+    if (end < 0) throw DECLINE;
+    this.pos = end;
+  }
+
+  /** Object members: calls `member` with each key, the cursor on its value. */
+  members(member: (key: string) => void): void {
+    this.expect(0x7b);
+    if (this.accept(0x7d)) return;
+    do {
+      const key = this.string();
+      this.expect(0x3a);
+      member(key);
+    } while (this.accept(0x2c));
+    this.expect(0x7d);
+  }
+}
+
+function attempt<T>(run: () => T): T | undefined {
+  try {
+    return run();
+  } catch (e) {
+    if (e === DECLINE) return undefined;
+    throw e;
+  }
+}
+
+/** `{"instances": [[...], ...], "signature_name"?: ...}`, every row as long as the first. */
+export function matchInstances(bytes: Buffer): FastInstances | undefined {
+  return attempt(() => {
+    const s = new Scanner(bytes);
+    let data: Float32Array | undefined;
+    let rows = 0;
+    let width = 0;
+    let signature = false;
+    s.members((key) => {
+      if (key === 'instances' && !data) {
+        s.expect(0x5b);
+        // Rows go straight into the Float32Array, grown as rows come.
+        let out = new Float32Array(0);
+        do {
+          s.run();
+          if (rows === 0) {
+            width = runCount;
+            out = new Float32Array(width);
+          } else if (runCount !== width) {
+            throw DECLINE;
+          } else if ((rows + 1) * width > out.length) {
+            const grown = new Float32Array(out.length * 2);
+            grown.set(out);
+            out = grown;
+          }
+          out.set(scratch.subarray(0, width), rows * width);
+          rows++;
+        } while (s.accept(0x2c));
+        s.expect(0x5d);
+        data = out.length === rows * width ? out : out.slice(0, rows * width);
+      } else if (key === 'signature_name' && !signature) {
+        signature = true;
+        if (!PREDICT_SIGNATURES.has(s.string())) throw DECLINE;
+      } else {
+        throw DECLINE;
+      }
+    });
+    s.end();
+    if (!data) throw DECLINE;
+    return new FastInstances(bytes, data, rows, width);
+  });
+}
+
+/** `{"id"?: "...", "inputs": [{"name", "shape", "datatype", "data": [...]}, ...]}`. */
+export function matchInfer(bytes: Buffer): FastInfer | undefined {
+  return attempt(() => {
+    const s = new Scanner(bytes);
+    let id: string | undefined;
+    let inputs: FastInferInput[] | undefined;
+    s.members((key) => {
+      if (key === 'id' && id === undefined) {
+        id = s.string();
+      } else if (key === 'inputs' && !inputs) {
+        const list: FastInferInput[] = [];
+        s.expect(0x5b);
+        do list.push(inferInput(s, list.length));
+        while (s.accept(0x2c));
+        s.expect(0x5d);
+        inputs = list;
+      } else {
+        throw DECLINE;
+      }
+    });
+    s.end();
+    if (!inputs) throw DECLINE;
+    const names = new Set(inputs.map((i) => i.name));
+    if (names.size !== inputs.length) throw DECLINE;
+    return new FastInfer(bytes, id, inputs);
+  });
+}
+
+function inferInput(s: Scanner, index: number): FastInferInput {
+  let name: string | undefined;
+  let shape: number[] | undefined;
+  let datatype: OipDatatype | undefined;
+  let data: NumberRun | undefined;
+  s.members((key) => {
+    if (key === 'name' && name === undefined) {
+      name = s.string();
+      if (name === '') throw DECLINE;
+    } else if (key === 'shape' && !shape) {
+      s.run();
+      shape = Array.from(scratch.subarray(0, runCount));
+      if (!runIntegers || shape.some((d) => d < 0)) throw DECLINE;
+    } else if (key === 'datatype' && datatype === undefined) {
+      const t = s.string();
+      if (!isOipDatatype(t)) throw DECLINE;
+      datatype = t;
+    } else if (key === 'data' && !data) {
+      s.run();
+      data = { values: scratch.slice(0, runCount), integers: runIntegers };
+    } else {
+      throw DECLINE;
+    }
+  });
+  if (name === undefined || !shape || datatype === undefined || !data) throw DECLINE;
+  return { name, shape, datatype, data, index };
+}

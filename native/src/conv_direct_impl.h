@@ -13,6 +13,10 @@
 #include <new>
 #include <utility>
 
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
+
 #include "conv_direct.h"
 
 namespace ma {
@@ -39,15 +43,18 @@ class Scratch {
   Scratch() = default;
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { std::free(data_); }
+  ~Scratch() { release(); }
   float* get(idx count) {
     if (count > cap_) {
-      std::free(data_);
-      data_ = nullptr;
-      cap_ = 0;
+      release();
       void* p = nullptr;
       const idx want = count < 1024 ? 1024 : count;
-      if (posix_memalign(&p, 64, static_cast<size_t>(want) * sizeof(float)) != 0 || p == nullptr) throw std::bad_alloc();
+#if defined(_WIN32)
+      p = _aligned_malloc(static_cast<size_t>(want) * sizeof(float), 64);
+#else
+      if (posix_memalign(&p, 64, static_cast<size_t>(want) * sizeof(float)) != 0) p = nullptr;
+#endif
+      if (p == nullptr) throw std::bad_alloc();
       data_ = static_cast<float*>(p);
       cap_ = want;
     }
@@ -55,6 +62,15 @@ class Scratch {
   }
 
  private:
+  void release() {
+#if defined(_WIN32)
+    _aligned_free(data_);
+#else
+    std::free(data_);
+#endif
+    data_ = nullptr;
+    cap_ = 0;
+  }
   float* data_ = nullptr;
   idx cap_ = 0;
 };

@@ -14,6 +14,10 @@ namespace ma {
 
 namespace {
 
+// Multiply-adds below which a product runs on the calling thread: waking a sleeping worker
+// costs tens of microseconds, which is what such a product takes on one core.
+constexpr double kThreadMinMacs = 2.0 * 1024 * 1024;
+
 // n: columns of C. The AVX-512 kernel is 32 columns wide; for narrow products (convolutions
 // with 16 channels) half of it would be padding, so the 16-wide AVX2 kernel does better there.
 const UKernel& select_kernel(idx n = 1 << 30) {
@@ -196,9 +200,9 @@ void gemv_range(const Gemv& v, idx j0, idx j1) {
 }
 
 void run_gemv(const Gemv& v, int threads) {
-  const idx work = v.n * v.k;
+  const double work = static_cast<double>(v.n) * static_cast<double>(v.k);
   int tasks = 1;
-  if (threads > 1 && work >= (1 << 15)) tasks = static_cast<int>(std::min<idx>(threads, ceil_div(v.n, 64)));
+  if (threads > 1 && work >= kThreadMinMacs) tasks = static_cast<int>(std::min<idx>(threads, ceil_div(v.n, 64)));
   if (tasks <= 1) {
     gemv_range(v, 0, v.n);
     return;
@@ -210,10 +214,6 @@ void run_gemv(const Gemv& v, int threads) {
     if (j0 < j1) gemv_range(v, j0, j1);
   });
 }
-
-// Multiply-adds below which a product runs on the calling thread: waking a sleeping worker
-// costs tens of microseconds, which is what such a product takes on one core.
-constexpr double kThreadMinMacs = 2.0 * 1024 * 1024;
 
 // Row-major A (unit column stride) and few output columns, or an A small enough to stay in cache:
 // broadcast A's values from its rows instead of packing it (gemm_rows). Packing A is a scalar

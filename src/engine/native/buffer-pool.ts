@@ -17,8 +17,8 @@ import type * as tf from '@tensorflow/tfjs';
  * Anything else (another backend, a replaced backend instance) simply never recycles.
  */
 
-/** Arrays below this many elements are cheap to allocate and not pooled. */
-export const POOL_MIN_ELEMENTS = 1 << 14;
+/** Arrays below this many elements (4 KB) are cheap to allocate and not pooled. */
+export const POOL_MIN_ELEMENTS = 1 << 10;
 const DEFAULT_POOL_MB = 256;
 
 interface CpuBackendMethods {

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { constants as bufferConstants } from 'node:buffer';
 import type { NativeAddon } from './addon.js';
-import { adoptPooled, takePooled } from './buffer-pool.js';
+import { adoptPooled, POOL_MIN_ELEMENTS, takePooled } from './buffer-pool.js';
 import type { CpuBackendLike } from './cpu-data.js';
 
 /** What a native kernel receives: tfjs's kernel arguments plus the cpu backend and the addon. */
@@ -39,9 +39,10 @@ const UNINITIALISED_MIN = 1 << 14;
 
 /** An output array with unspecified contents; only for kernels that write every element. */
 export function outF32(n: number): Float32Array {
-  if (n < UNINITIALISED_MIN || n * 4 > bufferConstants.MAX_LENGTH) return new Float32Array(n);
+  if (n < POOL_MIN_ELEMENTS || n * 4 > bufferConstants.MAX_LENGTH) return new Float32Array(n);
   const pooled = takePooled(n);
   if (pooled) return pooled;
+  if (n < UNINITIALISED_MIN) return adoptPooled(new Float32Array(n));
   const b = Buffer.allocUnsafeSlow(n * 4);
   return adoptPooled(new Float32Array(b.buffer, b.byteOffset, n));
 }

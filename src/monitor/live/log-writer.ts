@@ -7,11 +7,10 @@
  *
  * The inline writer runs the writes on the caller's thread, on a PredictionLog the caller owns.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ModelautoError } from '../../core/errors.js';
 import type { PredictionLog, PredictionRecord, PruneLimits } from '../../store/prediction-log.js';
+import { startWorker } from './worker-source.js';
 
 export interface LogWriter {
   readonly location: string;
@@ -52,23 +51,6 @@ export type WriterReply =
   | { kind: 'done'; id: number; result: number | null }
   | { kind: 'failed'; id: number | null; error: string; code: string };
 
-/**
- * The worker's code: the compiled .js next to this module, or, when running from TypeScript sources
- * (tests, tsx), the .ts through tsx's loader registered inside the worker.
- */
-function workerSource(): { code: string; eval: true } | { url: URL; eval: false } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { url: new URL('./log-writer-worker.js', here), eval: false };
-  const api = createRequire(here)
-    .resolve('tsx/esm/api')
-    .replace(/\.cjs$/, '.mjs');
-  const entry = new URL('./log-writer-worker.ts', here).href;
-  return {
-    eval: true,
-    code: `import(${JSON.stringify(pathToFileURL(api).href)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`,
-  };
-}
-
 export class WorkerLogWriter implements LogWriter {
   private readonly worker: Worker;
   private readonly waiting = new Map<
@@ -103,10 +85,7 @@ export class WorkerLogWriter implements LogWriter {
 
   /** Starts the worker and waits until it has opened the store at `uri` (its errors are thrown here). */
   static async start(uri: string): Promise<WorkerLogWriter> {
-    const source = workerSource();
-    const worker = source.eval
-      ? new Worker(source.code, { eval: true, workerData: { uri } })
-      : new Worker(source.url, { workerData: { uri } });
+    const worker = startWorker(import.meta.url, 'log-writer-worker', { workerData: { uri } });
     const location = await new Promise<string>((resolve, reject) => {
       const onMessage = (m: WriterReply) => {
         if (m.kind === 'ready') {

@@ -72,11 +72,12 @@ function rotateOne(
     y < 0 || y >= h || x < 0 || x >= w ? 0 : (src[offset + (y * w + x) * c + k] as number);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      // Inverse mapping: where in the source this output pixel comes from.
+      // Inverse mapping: where in the source this output pixel comes from (rows grow downwards, so a
+      // counter-clockwise turn on screen is a clockwise one in row/column coordinates).
       const dy = y - cy;
       const dx = x - cx;
-      const sy = cy + cos * dy - sin * dx;
-      const sx = cx + sin * dy + cos * dx;
+      const sy = cy + sin * dx + cos * dy;
+      const sx = cx + cos * dx - sin * dy;
       const y0 = Math.floor(sy);
       const x0 = Math.floor(sx);
       const fy = sy - y0;

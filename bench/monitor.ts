@@ -7,7 +7,8 @@
  *    rate 1, drift windows, the metrics), and drives each with autocannon at 16 connections with
  *    batch-1 TF Serving requests of real MNIST digits: req/s, p50/p99 and server CPU per request.
  * 3. In process: one drift computation of a 500-row MNIST window (784 pixel columns) against the
- *    stored 1,000-row reference, and one /metrics scrape.
+ *    stored 1,000-row reference, on the server's thread and in the drift thread, with the longest
+ *    event-loop stall it caused; and one /metrics scrape.
  *
  * Options: --duration <s> (default 10), --quick (3 s).
  */
@@ -62,6 +63,21 @@ async function child(store: string, variant: Variant): Promise<void> {
         });
   process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
+}
+
+/** Starts timing the event loop: the returned function stops and gives the longest gap between turns (ms). */
+function stallMeter(): () => number {
+  let last = performance.now();
+  let max = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - last);
+    last = now;
+  }, 1);
+  return () => {
+    clearInterval(timer);
+    return Math.max(max, performance.now() - last);
+  };
 }
 
 function cpuSeconds(pid: number): number {
@@ -150,37 +166,51 @@ async function main(): Promise<void> {
       server = undefined;
     }
 
-    // Drift and scrape cost, in process.
-    const m = await startMonitoredServer({ store: dir, port: 0, pollIntervalMs: 0, dashboard: false });
-    try {
-      for (let i = 0; i < 500; i += 50) {
-        await fetch(`${m.url}/v2/models/mnist/infer`, {
-          method: 'POST',
-          body: JSON.stringify({
-            inputs: [
-              {
-                name: 'input',
-                shape: [50, 784],
-                datatype: 'UINT8',
-                data: Array.from(pixels.subarray(i * 784, (i + 50) * 784)),
-              },
-            ],
-          }),
-        });
+    // Drift and scrape cost, in process: wall time of one drift run, and the longest the event loop
+    // stood still meanwhile (what every request waiting at that moment pays), drift on the server's
+    // thread and in the drift thread.
+    for (const compute of ['inline', 'thread'] as const) {
+      const m = await startMonitoredServer({
+        store: dir,
+        port: 0,
+        pollIntervalMs: 0,
+        dashboard: false,
+        monitor: { drift: { compute } },
+      });
+      try {
+        for (let i = 0; i < 500; i += 50) {
+          await fetch(`${m.url}/v2/models/mnist/infer`, {
+            method: 'POST',
+            body: JSON.stringify({
+              inputs: [
+                {
+                  name: 'input',
+                  shape: [50, 784],
+                  datatype: 'UINT8',
+                  data: Array.from(pixels.subarray(i * 784, (i + 50) * 784)),
+                },
+              ],
+            }),
+          });
+        }
+        await m.monitor.runDrift('mnist'); // loads the reference
+        const stall = stallMeter();
+        const t0 = performance.now();
+        const [report] = await m.monitor.runDrift('mnist');
+        const driftMs = performance.now() - t0;
+        const stallMs = stall();
+        const t1 = performance.now();
+        const text = await (await fetch(`${m.url}/metrics`)).text();
+        const scrapeMs = performance.now() - t1;
+        process.stdout.write(
+          `drift (${compute.padEnd(6)}) of a ${report?.currentRows}-row window, ${report?.features.length} columns compared ` +
+            `(reference ${report?.referenceRows} rows): ${driftMs.toFixed(0)} ms, longest event-loop stall ` +
+            `${stallMs.toFixed(1)} ms, drift share ${report?.driftShare.toFixed(3)}\n` +
+            `/metrics scrape: ${scrapeMs.toFixed(1)} ms, ${text.length} bytes\n`,
+        );
+      } finally {
+        await m.close();
       }
-      const t0 = performance.now();
-      const [report] = await m.monitor.runDrift('mnist');
-      const driftMs = performance.now() - t0;
-      const t1 = performance.now();
-      const text = await (await fetch(`${m.url}/metrics`)).text();
-      const scrapeMs = performance.now() - t1;
-      process.stdout.write(
-        `drift of a ${report?.currentRows}-row window, ${report?.features.length} columns compared ` +
-          `(reference ${report?.referenceRows} rows): ${driftMs.toFixed(0)} ms, drift share ${report?.driftShare.toFixed(3)}\n` +
-          `/metrics scrape: ${scrapeMs.toFixed(1)} ms, ${text.length} bytes\n`,
-      );
-    } finally {
-      await m.close();
     }
   } finally {
     server?.kill('SIGTERM');

@@ -3,7 +3,9 @@
  *
  * 1. Trains the MNIST MLP of GUIDE section 1 (784-256-128-10) briefly (the weights do not matter for
  *    speed), exports it to ONNX and registers it as mnist@champion in a temp store.
- * 2. Measures in-process onnxruntime batch-1 calls/s on the same model file (the baseline).
+ * 2. Measures in-process onnxruntime batch-1 calls/s on the same model file (the baseline), before
+ *    the load runs and again after them; the targets use the higher of the two (the stricter), as a
+ *    shared machine can slow either moment down.
  * 3. Starts the server in a child process (so the load generator does not share its event loop) and
  *    drives it with autocannon at concurrency 1, 16 and 64 with batch-1 TF Serving requests of raw
  *    MNIST pixels; then 64 connections for --rss-seconds while sampling the server's RSS.
@@ -12,21 +14,29 @@
  * RSS flat (here: < 10% growth between the first and the last sample of the long run).
  *
  * Besides req/s it prints the server's CPU time per request (from /proc), which depends less on how
- * busy the machine is (the load generator shares the same cores).
+ * busy the machine is (the load generator shares the same cores), and the load average before and
+ * after (the machine may be shared).
+ *
+ * The ceiling: the same autocannon run at c=64 against a bare node:http server that answers every
+ * request with a fixed prediction-sized body and does no work at all. No server built on node:http
+ * can be measured faster than that here: it is what the load generator and the kernel allow.
  *
  * Options: --duration <s> (per concurrency, default 10), --rss-seconds <s> (default 60), --quick
- * (3 s and 15 s), --max-delay-ms <ms>, --max-batch <n>, --threads <n>, --json.
+ * (3 s and 15 s), --monitor (the live monitor on, as `modelauto serve` runs it: metrics, prediction
+ * log, drift), --max-delay-ms <ms>, --max-batch <n>, --threads <n>, --json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { loadDataset } from '../src/data/load.js';
 import { parseDataSpec } from '../src/data/spec.js';
 import { createSession } from '../src/export/onnx/runtime.js';
+import { startMonitoredServer } from '../src/monitor/server.js';
 import { runExportJob } from '../src/pipeline/export-job.js';
 import { runTrainJob } from '../src/pipeline/train-job.js';
 import { openStores } from '../src/store/open.js';
@@ -61,6 +71,7 @@ function numberFlag(name: string, fallback: number): number {
 
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
+const monitored = process.argv.includes('--monitor');
 const duration = numberFlag('--duration', quick ? 3 : 10);
 const rssSeconds = numberFlag('--rss-seconds', quick ? 15 : 60);
 const serverOptions = {
@@ -73,23 +84,36 @@ const say = (line: string) => {
 };
 
 if (process.argv[2] === '--child') await child(process.argv[3] as string);
+else if (process.argv[2] === '--bare') await bare(process.argv[3] as string);
 else await main();
 
 /** The server process: serves the store until SIGTERM, printing its URL as the first stdout line. */
 async function child(store: string): Promise<void> {
-  const options = JSON.parse(process.argv[4] as string) as typeof serverOptions;
-  const server = await startServer({
-    store,
-    port: 0,
-    models: ['mnist'],
-    pollIntervalMs: 0,
-    adminToken: TOKEN,
-    ...options,
-  });
+  const options = JSON.parse(process.argv[4] as string) as typeof serverOptions & { monitor: boolean };
+  const { monitor, ...serve } = options;
+  const common = { store, port: 0, models: ['mnist'], pollIntervalMs: 0, adminToken: TOKEN, ...serve };
+  const server = monitor
+    ? await startMonitoredServer({ ...common, dashboard: false })
+    : await startServer(common);
   process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
   process.once('SIGTERM', () => {
     void server.close().then(() => process.exit(0));
   });
+}
+
+/** The ceiling: node:http reading each body and answering `reply`, nothing else. */
+async function bare(reply: string): Promise<void> {
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply) });
+      res.end(reply);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid })}\n`);
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
 }
 
 async function main(): Promise<void> {
@@ -126,14 +150,25 @@ async function main(): Promise<void> {
     const image = Array.from(test.features.data.subarray(0, 784), (v) => Math.round(v));
     const body = JSON.stringify({ instances: [image] });
 
-    const baseline = await inProcessCalls(join(exported.dir, 'model.onnx'), image, serverOptions.threads);
-    say(`in-process onnxruntime, batch 1: ${baseline.toFixed(0)} calls/s`);
+    const modelFile = join(exported.dir, 'model.onnx');
+    const baselineBefore = await inProcessCalls(modelFile, image, serverOptions.threads);
+    say(`in-process onnxruntime, batch 1: ${baselineBefore.toFixed(0)} calls/s (before the load runs)`);
+    // Ratios printed during the runs are against this first measurement.
+    let baseline = baselineBefore;
 
-    const started = await startChild(dir);
+    const loadBefore = loadavg();
+    say(
+      `load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min) on this machine before the run`,
+    );
+    const started = await startChild([
+      '--child',
+      dir,
+      JSON.stringify({ ...serverOptions, monitor: monitored }),
+    ]);
     server = started.process;
     const url = `${started.url}/v1/models/mnist:predict`;
     say(
-      `server ${started.url} (pid ${started.pid}), max batch ${serverOptions.maxBatch}, max delay ${serverOptions.maxDelayMs} ms`,
+      `server ${started.url} (pid ${started.pid}), ${monitored ? 'live monitor ON (metrics, prediction log, drift)' : 'no monitor'}, max batch ${serverOptions.maxBatch}, max delay ${serverOptions.maxDelayMs} ms`,
     );
     const load = (connections: number, seconds: number) =>
       autocannon({
@@ -199,6 +234,49 @@ async function main(): Promise<void> {
       `RSS (MB) every 5 s: ${rss.map((s) => s.mb.toFixed(0)).join(' ')}; growth first->last ${(growth * 100).toFixed(1)}%`,
     );
 
+    const sample = await (
+      await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+    )
+      .text()
+      .catch(() => '');
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server?.once('exit', resolve));
+    server = undefined;
+    const bareServer = await startChild([
+      '--bare',
+      sample || '{"predictions":[[0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1]]}',
+    ]);
+    server = bareServer.process;
+    const bareUrl = `${bareServer.url}/v1/models/mnist:predict`;
+    const bareLoad = (connections: number, seconds: number) =>
+      autocannon({
+        url: bareUrl,
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+        connections,
+        duration: seconds,
+        pipelining: 1,
+      });
+    await bareLoad(16, 1);
+    const ceiling = await bareLoad(64, duration);
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server?.once('exit', resolve));
+    server = undefined;
+    const baselineAfter = await inProcessCalls(modelFile, image, serverOptions.threads);
+    baseline = Math.max(baselineBefore, baselineAfter);
+    say(
+      `in-process onnxruntime, batch 1: ${baselineAfter.toFixed(0)} calls/s after the load runs; the targets use ${baseline.toFixed(0)}`,
+    );
+    const loadAfter = loadavg();
+    const c64rps = rows.find((r) => r.connections === 64)?.rps ?? 0;
+    say(
+      `ceiling: bare node:http, fixed reply, no work, c=64: ${ceiling.requests.average.toFixed(0)} req/s ` +
+        `(${(ceiling.requests.average / baseline).toFixed(2)}x in-process); the server reached ` +
+        `${((c64rps / ceiling.requests.average) * 100).toFixed(0)}% of it`,
+    );
+    say(`load average ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after the run`);
+
     const c16 = rows.find((r) => r.connections === 16);
     const c64 = rows.find((r) => r.connections === 64);
     const errors = rows.reduce((s, r) => s + r.errors, 0) + long.errors + long.timeouts + long.non2xx;
@@ -223,6 +301,10 @@ async function main(): Promise<void> {
         JSON.stringify(
           {
             baselineCallsPerSecond: baseline,
+            baselineBeforeAfter: [baselineBefore, baselineAfter],
+            ceilingRequestsPerSecond: ceiling.requests.average,
+            loadAverage: { before: loadBefore, after: loadAfter },
+            monitor: monitored,
             serverOptions,
             runs: rows,
             long: { rps: long.requests.average, p99: long.latency.p99 },
@@ -265,15 +347,11 @@ async function inProcessCalls(modelPath: string, image: number[], threads: numbe
   }
 }
 
-function startChild(store: string): Promise<{ url: string; pid: number; process: ChildProcess }> {
+function startChild(args: string[]): Promise<{ url: string; pid: number; process: ChildProcess }> {
   const self = fileURLToPath(import.meta.url);
-  const proc = spawn(
-    process.execPath,
-    [...process.execArgv, self, '--child', store, JSON.stringify(serverOptions)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const proc = spawn(process.execPath, [...process.execArgv, self, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     proc.stdout?.on('data', (chunk: Buffer) => {

@@ -69,7 +69,9 @@ try {
     aliases: ['champion'],
     reason: 'the drift demo',
   });
-  say(`mnist:${version.version} @champion, test accuracy ${(100 * trained.test.scalars.accuracy).toFixed(2)}%`);
+  say(
+    `mnist:${version.version} @champion, test accuracy ${(100 * trained.test.scalars.accuracy).toFixed(2)}%`,
+  );
 
   server = await startMonitoredServer({
     stores,
@@ -83,7 +85,14 @@ try {
       alerts: {
         interval: '1s',
         rules: [
-          { name: 'mnist-drift', metric: 'drift_share', model: 'mnist', op: '>', threshold: DRIFT_SHARE, webhooks: [hooks.url] },
+          {
+            name: 'mnist-drift',
+            metric: 'drift_share',
+            model: 'mnist',
+            op: '>',
+            threshold: DRIFT_SHARE,
+            webhooks: [hooks.url],
+          },
           {
             name: 'mnist-live-accuracy',
             metric: 'live_accuracy',
@@ -104,14 +113,23 @@ try {
   async function phase(name, images) {
     const before = hooks.received.length;
     const t = await sendTraffic(client, { model: 'mnist', images, batch: 10, feedback: true });
-    const seen = await observeMonitor(client, 'mnist', { since: t.startedAt, until: t.endedAt, settleMs: 2500 });
+    const seen = await observeMonitor(client, 'mnist', {
+      since: t.startedAt,
+      until: t.endedAt,
+      settleMs: 2500,
+    });
     const metrics = await client.metrics();
-    const metric = (n) => metrics.find((s) => s.name === n && s.labels.model === 'mnist' && s.labels.version === String(version.version))?.value;
+    const metric = (n) =>
+      metrics.find(
+        (s) => s.name === n && s.labels.model === 'mnist' && s.labels.version === String(version.version),
+      )?.value;
     const dashboard = await client.drift('mnist');
     const alerts = await client.alerts(20);
     const webhooks = hooks.received.slice(before).map((h) => `${h.body.status} ${h.body.rule}`);
     say(`${name}: ${images.description}`);
-    say(`  client:    accuracy ${(100 * t.accuracy).toFixed(1)}% on ${t.rows} rows, ${t.feedbackRows} labels sent`);
+    say(
+      `  client:    accuracy ${(100 * t.accuracy).toFixed(1)}% on ${t.rows} rows, ${t.feedbackRows} labels sent`,
+    );
     say(
       `  /metrics:  modelauto_drift_share ${metric('modelauto_drift_share')?.toFixed(3)}, modelauto_dataset_drift ${metric('modelauto_dataset_drift')}, ` +
         `modelauto_live_accuracy ${metric('modelauto_live_accuracy')?.toFixed(3)}`,
@@ -119,7 +137,12 @@ try {
     say(
       `  dashboard: drift share ${dashboard.report?.driftShare.toFixed(3)} over ${dashboard.report?.currentRows} rows ` +
         `(${dashboard.report?.driftedCount}/${dashboard.report?.featureCount} pixels drifted), firing: ` +
-        `${alerts.status.filter((s) => s.state === 'firing').map((s) => s.rule).join(', ') || 'none'}`,
+        `${
+          alerts.status
+            .filter((s) => s.state === 'firing')
+            .map((s) => s.rule)
+            .join(', ') || 'none'
+        }`,
     );
     say(`  webhooks:  ${webhooks.join('; ') || 'none'}`);
     return {
@@ -143,12 +166,22 @@ try {
     ['shifted: /metrics drift share above the rule', shifted.metricsDrift > DRIFT_SHARE],
     ['shifted: /metrics live accuracy below the rule', shifted.metricsAccuracy < ACCURACY],
     ['shifted: dashboard shows the drift', shifted.dashboardDrift > DRIFT_SHARE],
-    ['shifted: dashboard shows both alerts firing', ['mnist-drift', 'mnist-live-accuracy'].every((r) => shifted.firing.includes(r))],
-    ['shifted: webhooks received for both alerts', ['mnist-drift', 'mnist-live-accuracy'].every((r) => shifted.webhooks.includes(`firing ${r}`))],
+    [
+      'shifted: dashboard shows both alerts firing',
+      ['mnist-drift', 'mnist-live-accuracy'].every((r) => shifted.firing.includes(r)),
+    ],
+    [
+      'shifted: webhooks received for both alerts',
+      ['mnist-drift', 'mnist-live-accuracy'].every((r) => shifted.webhooks.includes(`firing ${r}`)),
+    ],
   ];
   for (const [what, ok] of checks) say(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
   const failed = checks.filter(([, ok]) => !ok).length;
-  say(failed ? `${failed} check(s) failed` : 'the drift and the accuracy drop showed within one window, everywhere');
+  say(
+    failed
+      ? `${failed} check(s) failed`
+      : 'the drift and the accuracy drop showed within one window, everywhere',
+  );
   process.exitCode = failed ? 1 : 0;
 
   if (args.keep) {

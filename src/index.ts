@@ -151,7 +151,12 @@ export {
   type ExportJobResult,
   type ExportedFile,
 } from './pipeline/export-job.js';
-export { runQuickstart, QUICKSTART_SPEC, LIFECYCLE_PIPELINE, type QuickstartOptions } from './pipeline/quickstart.js';
+export {
+  runQuickstart,
+  QUICKSTART_SPEC,
+  LIFECYCLE_PIPELINE,
+  type QuickstartOptions,
+} from './pipeline/quickstart.js';
 export type { QuickstartSummary, StepSummary } from './pipeline/quickstart-summary.js';
 // the automation loop: deployments, traffic, retraining on alerts, canary and promotion
 export * from './pipeline/automation/index.js';

@@ -182,7 +182,6 @@ inline void conv_rows(const DirectConv& j, idx r0, idx r1) {
   thread_local Scratch scratch_buf;
   float* scratch = scratch_buf.get(j.f_h * span * C + 16);
   const float* rows[kMaxFilterRows];
-  const idx ntaps = j.f_h * j.f_w;
   const float* taps[kMaxFilterTaps];
   const idx tiles = idiv_up(j.out_w, mr_max);
   for (idx r = r0; r < r1; ++r) {

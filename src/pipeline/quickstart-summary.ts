@@ -62,7 +62,12 @@ export interface QuickstartSummary {
   } | null;
   /** Alerts the loop did not act on (cooldown), and why. */
   skipped_alerts: { rule: string; at: number; reason: string | null }[];
-  seed: { run_id: string | null; test_accuracy: number | null; f1_macro: number | null; size_gzip_bytes: number | null };
+  seed: {
+    run_id: string | null;
+    test_accuracy: number | null;
+    f1_macro: number | null;
+    size_gzip_bytes: number | null;
+  };
   champion: {
     version: number | null;
     run_id: string | null;
@@ -77,7 +82,15 @@ export interface QuickstartSummary {
   traffic: Record<'normal' | 'shifted' | 'after', TrafficSummary | null>;
   webhooks: { event: string | null; rule: string | null; status: string | null; at: number }[];
   promoted: { model: string; from: number | null; to: number; gate: JsonValue; canary: JsonValue } | null;
-  alias_moves: { alias: string; action: string; from: number | null; to: number | null; actor: string; reason: string | null; time: number }[];
+  alias_moves: {
+    alias: string;
+    action: string;
+    from: number | null;
+    to: number | null;
+    actor: string;
+    reason: string | null;
+    time: number;
+  }[];
   shifted_holdout: {
     description: string;
     old: VersionScore | null;
@@ -85,7 +98,10 @@ export interface QuickstartSummary {
     unshifted_old: VersionScore | null;
     unshifted_new: VersionScore | null;
   };
-  bar: Record<'seed_accuracy' | 'no_drift_on_normal' | 'drift_on_shifted' | 'promoted' | 'beats_old_on_shifted', BarCheck>;
+  bar: Record<
+    'seed_accuracy' | 'no_drift_on_normal' | 'drift_on_shifted' | 'promoted' | 'beats_old_on_shifted',
+    BarCheck
+  >;
 }
 
 export interface SummaryInput {
@@ -101,7 +117,8 @@ export interface SummaryInput {
 
 type Outputs = Record<string, JsonValue>;
 
-const num = (v: JsonValue | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const num = (v: JsonValue | undefined): number | null =>
+  typeof v === 'number' && Number.isFinite(v) ? v : null;
 const obj = (v: JsonValue | undefined): Outputs =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Outputs) : {};
 const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
@@ -145,10 +162,12 @@ export function stepResult(s: PipelineStepRecord): string {
         .join(', ');
       const fired = (o['alerts_fired'] as string[] | undefined) ?? [];
       const drift = num(o['drift_share']);
-      return `${String(o['rows'])} rows (${String(o['shift'])}): ${versions}` +
+      return (
+        `${String(o['rows'])} rows (${String(o['shift'])}): ${versions}` +
         (drift !== null ? `; drift share ${drift.toFixed(3)}` : '') +
         (num(o['live_accuracy']) !== null ? `, live accuracy ${pct(num(o['live_accuracy']))}` : '') +
-        (o['drift_share'] !== undefined ? `; alerts fired: ${fired.join(', ') || 'none'}` : '');
+        (o['drift_share'] !== undefined ? `; alerts fired: ${fired.join(', ') || 'none'}` : '')
+      );
     }
     case 'feedback-data': {
       const r = obj(o['rows']);
@@ -191,7 +210,11 @@ function traffic(s: PipelineStepRecord | undefined): TrafficSummary | null {
       ...new Set(
         (Array.isArray(o['alerts']) ? o['alerts'] : [])
           .map(obj)
-          .filter((a) => a['kind'] === 'firing' && /^(drift_share|dataset_drift|feature_drift)\b/.test(String(a['message'])))
+          .filter(
+            (a) =>
+              a['kind'] === 'firing' &&
+              /^(drift_share|dataset_drift|feature_drift)\b/.test(String(a['message'])),
+          )
           .map((a) => String(a['rule'])),
       ),
     ],

@@ -59,7 +59,9 @@ export const QUICKSTART_SPEC: ExperimentSpecInput = {
 };
 
 /** The lifecycle pipeline shipped with the package (examples/ is in the package files). */
-export const LIFECYCLE_PIPELINE = fileURLToPath(new URL('../../examples/pipelines/lifecycle.yaml', import.meta.url));
+export const LIFECYCLE_PIPELINE = fileURLToPath(
+  new URL('../../examples/pipelines/lifecycle.yaml', import.meta.url),
+);
 
 /** MNIST test digits no traffic of the lifecycle uses: the shifted holdout of the summary. */
 export const SHIFTED_HOLDOUT = { offset: 9000, rows: 1000 } as const;
@@ -84,7 +86,9 @@ function printer(log: (line: string) => void): (e: PipelineEvent) => void {
   return (e) => {
     if (e.type === 'log') log(e.stepId ? `[${e.stepId}] ${e.line}` : e.line);
     else if (e.type === 'step' && e.status !== 'running') {
-      log(`[${e.stepId}] ${e.status}${e.seconds !== null ? ` (${e.seconds.toFixed(1)} s)` : ''}${e.error ? `: ${e.error}` : ''}`);
+      log(
+        `[${e.stepId}] ${e.status}${e.seconds !== null ? ` (${e.seconds.toFixed(1)} s)` : ''}${e.error ? `: ${e.error}` : ''}`,
+      );
     }
   };
 }
@@ -116,7 +120,8 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
     const triggered = deployment ? [...deployment.loop.runs] : [];
     const stores = await openStores(store);
     try {
-      const model = typeof deployStep?.outputs?.['model'] === 'string' ? deployStep.outputs['model'] : 'mnist';
+      const model =
+        typeof deployStep?.outputs?.['model'] === 'string' ? deployStep.outputs['model'] : 'mnist';
       const history = await stores.registry.aliasHistory(model).catch(() => []);
       const oldChampion = run.steps.find((s) => s.uses === 'register')?.outputs?.['version'];
       const promoted = triggered.find((t) => t.promoted)?.promoted ?? null;
@@ -125,7 +130,10 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
       let holdoutDescription = '';
       if (typeof oldChampion === 'number' && promoted) {
         const digits = await mnistTestDigits(SHIFTED_HOLDOUT.offset, SHIFTED_HOLDOUT.rows);
-        const shifted = shiftImages(digits, (typeof shift === 'string' ? { kind: shift, angle: 90 } : shift) as Shift);
+        const shifted = shiftImages(
+          digits,
+          (typeof shift === 'string' ? { kind: shift, angle: 90 } : shift) as Shift,
+        );
         holdoutDescription = shifted.description;
         holdout = await scoreVersions(stores, model, [oldChampion, promoted.version], shifted);
         unshifted = await scoreVersions(stores, model, [oldChampion, promoted.version], digits);

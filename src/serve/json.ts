@@ -249,10 +249,15 @@ function trimFraction(s: string): string {
  */
 export function formatFloat32(v: number): string {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-  // Six digits rounded the JavaScript way first: a tie only matters when six digits are kept.
+  // Six digits rounded the JavaScript way first: a tie only matters when six digits are kept, and
+  // only a value that fits in few binary digits can be a tie (the test `significant` starts with).
   let s = formatG(v, 6, false);
-  if (Math.fround(Number(s)) === v) s = formatG(v, 6);
-  if (Math.fround(Number(s)) !== v) s = formatG(v, 9);
+  let exact = Math.fround(Number(s)) === v;
+  if (exact && Number.isInteger(Math.abs(v) * (TIE_SCALE[6] as number))) {
+    s = formatG(v, 6);
+    exact = Math.fround(Number(s)) === v;
+  }
+  if (!exact) s = formatG(v, 9);
   return s.includes('.') || s.includes('e') ? s : `${s}.0`;
 }
 

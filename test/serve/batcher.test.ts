@@ -160,6 +160,25 @@ describe('DynamicBatcher', () => {
     expect(batcher.queuedRows).toBe(0);
   });
 
+  it('cancels a request whose batch is running: it fails at once, the rest of the batch answers', async () => {
+    const { batcher, hold, open } = setup({ maxDelayMs: 0 });
+    hold();
+    const ticket = new BatchTicket();
+    const late = batcher.submit(rows([1]), 1, ticket);
+    const other = batcher.submit(rows([2]), 1);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(batcher.queuedRows).toBe(0); // both rows are in the running batch
+    batcher.cancel(ticket, new ModelautoError('UNAVAILABLE', 'deadline passed'));
+    await expect(late).rejects.toThrow('deadline passed');
+    // Cancelling again, or after the end, changes nothing.
+    batcher.cancel(ticket, new Error('twice'));
+    open();
+    expect(firstColumn(await other)).toEqual([4]);
+    const done = new BatchTicket();
+    expect(firstColumn(await batcher.submit(rows([3]), 1, done))).toEqual([6]);
+    batcher.cancel(done, new Error('too late'));
+  });
+
   it('a failing run fails the requests of that batch only', async () => {
     const { batcher } = setup({ maxBatch: 2 }, (n) => n === 1);
     const [a, b, c] = await Promise.allSettled([

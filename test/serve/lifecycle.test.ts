@@ -431,6 +431,8 @@ describe('limits and shutdown', () => {
     const done = await long;
     await closing;
     expect(done.status).toBe(200);
+    // Answered during the shutdown: the client is told not to reuse the connection.
+    expect(done.headers.get('connection')).toBe('close');
     expect((done.json as { predictions: number[] }).predictions).toHaveLength(3000);
     expect((done.json as { predictions: number[] }).predictions[99]).toBe(52.5);
     if (refused instanceof Error) expect(refused.message).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);

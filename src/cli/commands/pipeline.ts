@@ -140,9 +140,10 @@ export function registerPipeline(program: Command): void {
       .option('--force', 'take over a run whose process looks alive (another machine, fresh heartbeat)'),
   ).action(async (ref: string, opts, cmd: Command) => {
     const result = await withInterrupt((signal) =>
-      resumePipeline(ref, { ...executionOptions(opts, cmd, signal), ...(opts.force ? { force: true } : {}) }).finally(
-        closeDeployments,
-      ),
+      resumePipeline(ref, {
+        ...executionOptions(opts, cmd, signal),
+        ...(opts.force ? { force: true } : {}),
+      }).finally(closeDeployments),
     );
     finish(cmd, result);
   });

@@ -63,8 +63,12 @@ export function formatQuickstart(s: QuickstartSummary): string {
         `${s.retrain.pipeline_run ? ` (pipeline run ${s.retrain.pipeline_run.slice(0, 8)})` : ''}`,
     );
   }
-  for (const a of s.skipped_alerts) lines.push(`                alert ${a.rule} at ${clock(a.at)} not acted on: ${a.reason ?? ''}`);
-  if (s.promoted) lines.push(`promoted        ${s.promoted.model}:${s.promoted.to} to @champion (was v${s.promoted.from ?? '?'})`);
+  for (const a of s.skipped_alerts)
+    lines.push(`                alert ${a.rule} at ${clock(a.at)} not acted on: ${a.reason ?? ''}`);
+  if (s.promoted)
+    lines.push(
+      `promoted        ${s.promoted.model}:${s.promoted.to} to @champion (was v${s.promoted.from ?? '?'})`,
+    );
   for (const m of s.alias_moves) {
     lines.push(
       `  @${m.alias} ${m.action} ${m.from ?? '-'} → ${m.to ?? '-'} at ${clock(m.time)} by ${m.actor}${m.reason ? `: ${m.reason}` : ''}`,
@@ -80,7 +84,8 @@ export function formatQuickstart(s: QuickstartSummary): string {
     );
   }
   lines.push('');
-  for (const [name, b] of Object.entries(s.bar)) lines.push(`${b.passed ? 'ok  ' : 'FAIL'} ${name}: ${b.detail}`);
+  for (const [name, b] of Object.entries(s.bar))
+    lines.push(`${b.passed ? 'ok  ' : 'FAIL'} ${name}: ${b.detail}`);
   const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
   lines.push(
     '',

@@ -7,7 +7,7 @@
  * predictionLog: { sampleRate: 1, maxRows: 100000, maxAge: 7d }
  * traffic: { interval: 5s, keep: 720 }
  * quality: { windowRows: 500, windowAge: null, interval: 10s }
- * drift: { windowRows: 500, windowAge: null, minRows: 100, interval: 30s, topFeatures: 20 }
+ * drift: { windowRows: 500, windowAge: null, minRows: 100, interval: 30s, compute: thread, topFeatures: 20 }
  * alerts: { interval: 15s, rules: [...] }   # see src/monitor/alerts/rule.ts
  * ```
  */
@@ -87,6 +87,12 @@ export const DriftConfigSchema = z
     minRows: z.int().positive().default(100),
     /** How often drift is computed (also on demand through the read model). */
     interval: positiveDuration(30_000),
+    /**
+     * Where drift is computed: `thread` (default), a worker thread that holds the references, so a
+     * drift run (hundreds of ms for a 784-pixel model) never stalls requests; `inline`, on the
+     * server's thread.
+     */
+    compute: z.enum(['thread', 'inline']).default('thread'),
     /** Reports kept per model version (the drift-share history). */
     keep: z.int().positive().default(240),
     /** Per-feature drift series on /metrics: the drifted features first, at most this many. */

@@ -22,8 +22,12 @@ export const MAX_WINDOW_ROWS = 10_000;
 export interface DriftEngine<R> {
   /** The version's reference, or null when it has none (the reason goes to the log). */
   reference(model: string, version: number): Promise<{ reference: R } | { missing: string }>;
-  /** One report of the current window against the reference. */
-  detect(reference: R, current: WindowSlice): DriftReport;
+  /** One report of the current window against the reference (computed here or elsewhere). */
+  detect(reference: R, current: WindowSlice): DriftReport | Promise<DriftReport>;
+  /** The version is no longer served: its reference may be freed. */
+  forget?(reference: R): void;
+  /** Stops what the engine runs (its thread); called once, when the monitor closes. */
+  close?(): Promise<void>;
 }
 
 interface VersionDrift<R> {
@@ -96,7 +100,13 @@ export class DriftTracker<R> {
 
   /** Forgets the versions not in `loaded` (unloaded versions: their windows are freed). */
   retain(loaded: ReadonlySet<string>): void {
-    for (const key of this.versions.keys()) if (!loaded.has(key)) this.versions.delete(key);
+    for (const [key, v] of this.versions) {
+      if (loaded.has(key)) continue;
+      this.versions.delete(key);
+      void v.reference?.then((r) => {
+        if ('reference' in r) this.engine.forget?.(r.reference);
+      });
+    }
   }
 
   private async referenceOf(v: VersionDrift<R>): Promise<R | null> {
@@ -142,7 +152,7 @@ export class DriftTracker<R> {
         let report: DriftReport;
         try {
           report = {
-            ...this.engine.detect(reference, current),
+            ...(await this.engine.detect(reference, current)),
             model: v.model,
             version: v.version,
             windowStart: current.start,

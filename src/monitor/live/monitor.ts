@@ -178,6 +178,7 @@ export class LiveMonitor<R = unknown> implements MonitorReadModel, AlertMetricSo
     for (const t of this.timers) clearInterval(t);
     await this.alertEngine?.close();
     await this.logger.close();
+    await this.options.drift.close?.();
     this.metrics.close();
   }
 

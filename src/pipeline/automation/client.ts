@@ -4,7 +4,11 @@
  * server's message and status: `POST /v2/models/mnist/infer: 400 inputs[0]: ...`.
  */
 import { ModelautoError, type ErrorCode } from '../../core/errors.js';
-import type { AlertsResponse, DriftResponse, ModelDetailResponse } from '../../monitor/dashboard/api-types.js';
+import type {
+  AlertsResponse,
+  DriftResponse,
+  ModelDetailResponse,
+} from '../../monitor/dashboard/api-types.js';
 import { parseMetricSamples, type MetricSample } from './prometheus.js';
 
 export interface OipTensorMeta {
@@ -59,7 +63,10 @@ export class ServerClient {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new ModelautoError('IO', `${method} ${this.url}${path}: the answer is not JSON: ${text.slice(0, 200)}`);
+      throw new ModelautoError(
+        'IO',
+        `${method} ${this.url}${path}: the answer is not JSON: ${text.slice(0, 200)}`,
+      );
     }
   }
 
@@ -79,7 +86,8 @@ export class ServerClient {
         signal: AbortSignal.any(signals),
       });
     } catch (e) {
-      if (this.options.signal?.aborted) throw new ModelautoError('INTERRUPTED', `${method} ${path}: interrupted`);
+      if (this.options.signal?.aborted)
+        throw new ModelautoError('INTERRUPTED', `${method} ${path}: interrupted`);
       const cause = (e as { cause?: { code?: string } }).cause?.code;
       throw new ModelautoError(
         'UNAVAILABLE',
@@ -111,7 +119,10 @@ export class ServerClient {
     return this.request('POST', `/v2/models/${encodeURIComponent(model)}/infer`, body);
   }
 
-  feedback(model: string, labels: { request_id: string; row: number; label: string }[]): Promise<FeedbackResponse> {
+  feedback(
+    model: string,
+    labels: { request_id: string; row: number; label: string }[],
+  ): Promise<FeedbackResponse> {
     return this.request('POST', `/v1/models/${encodeURIComponent(model)}/feedback`, { labels });
   }
 

@@ -80,7 +80,8 @@ export class InProcessControl implements DeploymentControl {
   async deleteAlias(model: string, alias: string, reason: string): Promise<AliasMove | null> {
     const current = (await this.stores.registry.getModel(model)).aliases[alias];
     if (current === undefined) return null;
-    if (alias === this.challengerAlias) this.server.manager.setTraffic(model, { canaryPercent: 0, shadow: false });
+    if (alias === this.challengerAlias)
+      this.server.manager.setTraffic(model, { canaryPercent: 0, shadow: false });
     const move = await this.stores.registry.deleteAlias(model, alias, { actor: this.actor, reason });
     await this.follow(model, null);
     return move;

@@ -101,7 +101,11 @@ async function launch(settings: DeploymentSettings, port: number): Promise<Deplo
       server,
       stores,
       loop,
-      control: new InProcessControl(server, stores, settings.actor ?? `modelauto deployment ${settings.name}`),
+      control: new InProcessControl(
+        server,
+        stores,
+        settings.actor ?? `modelauto deployment ${settings.name}`,
+      ),
       settings,
     };
   } catch (e) {

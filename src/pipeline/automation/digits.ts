@@ -158,7 +158,9 @@ export async function runSplitImages(
   rows: number | undefined,
 ): Promise<LabelledImages> {
   const run = await store.getRun(runId);
-  const spec = parseExperimentSpec(JSON.parse((await store.readArtifact(runId, ARTIFACTS.spec)).toString('utf8')));
+  const spec = parseExperimentSpec(
+    JSON.parse((await store.readArtifact(runId, ARTIFACTS.spec)).toString('utf8')),
+  );
   const specDir = typeof run.params['specDir'] === 'string' ? run.params['specDir'] : process.cwd();
   const data = splitDataset(await loadDataset(spec.data, { baseDir: specDir }), spec.data.split)[split];
   return sliceImages(data, offset, rows ?? data.n - offset, `the ${split} split of run ${runId.slice(0, 8)}`);

@@ -54,7 +54,10 @@ export async function scoreVersions(
     const run = await stores.tracking.getRun(record.sourceRunId);
     const classes = run.params['classes'];
     if (!Array.isArray(classes)) {
-      throw new ModelautoError('CONFLICT', `${model}:${version} is not a classifier (its run records no classes)`);
+      throw new ModelautoError(
+        'CONFLICT',
+        `${model}:${version} is not a classifier (its run records no classes)`,
+      );
     }
     const bundle = await loadBundle(stores.tracking, record.sourceRunId);
     try {

@@ -18,12 +18,7 @@ export {
   type TriggeredRunState,
 } from './loop.js';
 export { onAutomationLog, type AutomationListener } from './events.js';
-export {
-  InProcessControl,
-  AdminApiControl,
-  type DeploymentControl,
-  type ServedState,
-} from './control.js';
+export { InProcessControl, AdminApiControl, type DeploymentControl, type ServedState } from './control.js';
 export { ServerClient, type OipModelMetadata, type OipInferResponse } from './client.js';
 export {
   sendTraffic,
@@ -45,7 +40,12 @@ export {
   type ShiftKind,
   type LabelledImages,
 } from './digits.js';
-export { collectFreshData, type CollectFeedbackOptions, type FreshData, type FeedbackSelection } from './feedback-data.js';
+export {
+  collectFreshData,
+  type CollectFeedbackOptions,
+  type FreshData,
+  type FeedbackSelection,
+} from './feedback-data.js';
 export { checkCanary, type CanaryCheck, type CanaryVerdict, type VersionQuality } from './canary.js';
 export { resolveMonitor, type ResolvedMonitor } from './monitor-config.js';
 export { parseMetricSamples, metricValue, type MetricSample } from './prometheus.js';

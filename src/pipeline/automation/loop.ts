@@ -19,7 +19,8 @@ import type { JsonValue } from '../../store/types.js';
 /** Params the loop sets on a triggered run when the pipeline declares them. */
 export const LOOP_PARAMS = ['trigger', 'alert_rule', 'alert_model', 'alert_at'] as const;
 
-export type TriggeredRunState = 'running' | 'finished' | 'gated' | 'failed' | 'interrupted' | 'error' | 'skipped';
+export type TriggeredRunState =
+  'running' | 'finished' | 'gated' | 'failed' | 'interrupted' | 'error' | 'skipped';
 
 export interface TriggeredRun {
   /** 1, 2, ... in the order alerts arrived. */
@@ -104,7 +105,9 @@ export class AutomationLoop {
     const running = this.active.get(key);
     if (running) {
       running.joined.push({ rule: request.rule, at: request.event.at, message: request.event.message });
-      this.log(`alert ${request.rule} fired on ${request.model ?? '-'}: retrain #${running.seq} is already running`);
+      this.log(
+        `alert ${request.rule} fired on ${request.model ?? '-'}: retrain #${running.seq} is already running`,
+      );
       this.notify();
       return running;
     }
@@ -131,13 +134,17 @@ export class AutomationLoop {
     if (this.closed || (last !== undefined && run.startedAt - last < cooldown)) {
       run.state = 'skipped';
       run.endedAt = run.startedAt;
-      run.error = this.closed ? 'the loop is closed' : `within the ${Math.round(cooldown / 1000)} s cooldown after the last run`;
+      run.error = this.closed
+        ? 'the loop is closed'
+        : `within the ${Math.round(cooldown / 1000)} s cooldown after the last run`;
       this.log(`alert ${request.rule} fired on ${request.model ?? '-'}: not retraining (${run.error})`);
       this.notify();
       return run;
     }
     this.active.set(key, run);
-    this.log(`alert ${request.rule} fired on ${request.model ?? '-'}: starting ${request.pipeline} (#${run.seq})`);
+    this.log(
+      `alert ${request.rule} fired on ${request.model ?? '-'}: starting ${request.pipeline} (#${run.seq})`,
+    );
     const p = this.execute(run, request)
       .catch((e: unknown) => {
         run.state = 'error';
@@ -211,7 +218,8 @@ export class AutomationLoop {
     for (;;) {
       const done = this.list.find((r) => match(r) && r.state !== 'running');
       if (done) return done;
-      if (options.signal?.aborted) throw new ModelautoError('INTERRUPTED', 'interrupted while waiting for a retrain');
+      if (options.signal?.aborted)
+        throw new ModelautoError('INTERRUPTED', 'interrupted while waiting for a retrain');
       const left = deadline - Date.now();
       if (left <= 0) {
         const running = this.list.find((r) => match(r));

@@ -40,7 +40,10 @@ function withAbsoluteRuns(value: unknown, dir: string): unknown {
 }
 
 /** Reads, checks and resolves `monitor` (a file path relative to baseDir, or the settings inline). */
-export function resolveMonitor(monitor: string | Record<string, unknown> | undefined, baseDir: string): ResolvedMonitor {
+export function resolveMonitor(
+  monitor: string | Record<string, unknown> | undefined,
+  baseDir: string,
+): ResolvedMonitor {
   let input: unknown;
   let config: MonitorConfig;
   if (typeof monitor === 'string') {
@@ -57,6 +60,6 @@ export function resolveMonitor(monitor: string | Record<string, unknown> | undef
     input = withAbsoluteRuns(monitor ?? {}, baseDir);
   }
   const pipelines: Record<string, string> = {};
-  for (const r of (parseMonitorConfig(input).alerts.rules)) if (r.run) pipelines[r.name] = r.run.pipeline;
+  for (const r of parseMonitorConfig(input).alerts.rules) if (r.run) pipelines[r.name] = r.run.pipeline;
   return { input: input as MonitorConfigInput, config, pipelines };
 }

@@ -215,7 +215,8 @@ export async function observeMonitor(
   let dashboard = true;
   let report: Awaited<ReturnType<ServerClient['drift']>>['report'] = null;
   for (;;) {
-    if (options.signal?.aborted) throw new ModelautoError('INTERRUPTED', 'interrupted while waiting for the monitor');
+    if (options.signal?.aborted)
+      throw new ModelautoError('INTERRUPTED', 'interrupted while waiting for the monitor');
     try {
       const r = await client.drift(model);
       if (!r.available) {

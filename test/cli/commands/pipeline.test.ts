@@ -36,7 +36,7 @@ describe('modelauto pipeline', () => {
     const r = await cli('--json', 'pipeline', 'validate', bad);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /bad\.yaml:4: steps\.a\.uses: unknown step type "deploi"; known: data, evaluate/,
+      /bad\.yaml:4: steps\.a\.uses: unknown step type "deploi"; known: await-retrain, data, deploy, evaluate/,
     );
     expect(JSON.parse(r.stdout).error.code).toBe('INVALID_SPEC');
     const ok = await cli('pipeline', 'validate', tiny, '--set', 'min=3');

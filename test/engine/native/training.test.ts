@@ -47,6 +47,18 @@ function tinyCnn(): tf.Sequential {
   return model;
 }
 
+/** The benchmark's CNN shape (conv16-pool-conv32-pool-dense) on small 1-channel images. */
+function benchCnn(): tf.Sequential {
+  const model = tf.sequential();
+  model.add(tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 16, kernelSize: 3, activation: 'relu' }));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' }));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  return model;
+}
+
 interface Batch {
   x: tf.Tensor;
   y: tf.Tensor;
@@ -146,6 +158,26 @@ describeNative('training with native kernels', () => {
     tf.dispose([...init, ...data.flatMap((b) => [b.x, b.y])]);
   });
 
+  it('gives the same losses for the benchmark CNN shape (1-channel input, valid convolutions)', async () => {
+    const rng = new Rng(34);
+    const data = batches(rng, 6, 8, [12, 12, 1], 10);
+    const init = seededWeights(benchCnn, rng);
+    const js = await lossCurve(benchCnn, init, data, false);
+    const before = ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'ModelautoReluGrad'].map(
+      (k) => nativeStatus().kernels.find((s) => s.name === k)?.calls ?? 0,
+    );
+    const native = await lossCurve(benchCnn, init, data, true);
+    native.forEach((l, i) =>
+      expect(Math.abs(l - (js[i] ?? NaN)), `step ${i}: ${l} vs ${js[i]}`).toBeLessThanOrEqual(
+        1e-4 * Math.abs(js[i] ?? 1) + 1e-6,
+      ),
+    );
+    ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'ModelautoReluGrad'].forEach((k, i) =>
+      expect(nativeStatus().kernels.find((s) => s.name === k)?.calls ?? 0, k).toBeGreaterThan(before[i] ?? 0),
+    );
+    tf.dispose([...init, ...data.flatMap((b) => [b.x, b.y])]);
+  });
+
   it('does not leak tensors or memory over 1,000 training steps', async () => {
     installNativeKernels();
     const rng = new Rng(33);
@@ -170,6 +202,34 @@ describeNative('training with native kernels', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     // After a full collection RSS must stay flat: a 20 KB/step leak would add 10 MB over the
     // last 500 steps.
+    const last = rss.slice(-3);
+    expect(Math.max(...last) - Math.min(...last)).toBeLessThan(10);
+    model.dispose();
+    tf.dispose(data.flatMap((b) => [b.x, b.y]));
+  });
+
+  it('does not leak tensors or memory training the benchmark CNN (recycled buffers, recorded pooling winners)', async () => {
+    installNativeKernels();
+    const rng = new Rng(35);
+    const model = benchCnn();
+    model.compile({ optimizer: new NativeAdamOptimizer(1e-3), loss: 'categoricalCrossentropy' });
+    const data = batches(rng, 4, 8, [12, 12, 1], 10);
+    const step = async (i: number): Promise<void> => {
+      const b = data[i % data.length] as Batch;
+      await model.trainOnBatch(b.x, b.y);
+    };
+    for (let i = 0; i < 50; i++) await step(i);
+    const tensors = tf.memory().numTensors;
+    const settled = (): number => {
+      collectGarbage();
+      return process.memoryUsage().rss / 2 ** 20;
+    };
+    const rss: number[] = [settled()];
+    for (let i = 0; i < 600; i++) {
+      await step(i);
+      if (i % 150 === 149) rss.push(settled());
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
     const last = rss.slice(-3);
     expect(Math.max(...last) - Math.min(...last)).toBeLessThan(10);
     model.dispose();

@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServerClient } from '../../../src/pipeline/automation/client.js';
-import { AdminApiControl, InProcessControl, type DeploymentControl } from '../../../src/pipeline/automation/control.js';
+import {
+  AdminApiControl,
+  InProcessControl,
+  type DeploymentControl,
+} from '../../../src/pipeline/automation/control.js';
 import { requireDeployment } from '../../../src/pipeline/automation/deployments.js';
 import { mnistTestDigits } from '../../../src/pipeline/automation/digits.js';
 import { sendTraffic } from '../../../src/pipeline/automation/traffic.js';
@@ -41,7 +45,12 @@ async function canaryRoundTrip(control: DeploymentControl, actor: string): Promi
   // An exact split (error diffusion): 10 of 20 single-row requests each.
   expect(await answeredBy()).toEqual({ '1': 10, '2': 10 });
   const removed = await control.deleteAlias('mnist', control.challengerAlias, 'canary over');
-  expect(removed).toMatchObject({ alias: 'challenger', action: 'delete', fromVersion: 2, reason: 'canary over' });
+  expect(removed).toMatchObject({
+    alias: 'challenger',
+    action: 'delete',
+    fromVersion: 2,
+    reason: 'canary over',
+  });
   expect(await control.deleteAlias('mnist', control.challengerAlias, 'again')).toBeNull();
   expect(await control.state('mnist')).toMatchObject({ answering: 1, challenger: null, canaryPercent: 0 });
   expect(await answeredBy()).toEqual({ '1': 20 });
@@ -49,7 +58,10 @@ async function canaryRoundTrip(control: DeploymentControl, actor: string): Promi
 
 describe('promotion controls', () => {
   it('in this process: the registry move names the actor, the server follows at once', async () => {
-    await canaryRoundTrip(new InProcessControl(server, f.stores, 'pipeline run abcd1234'), 'pipeline run abcd1234');
+    await canaryRoundTrip(
+      new InProcessControl(server, f.stores, 'pipeline run abcd1234'),
+      'pipeline run abcd1234',
+    );
   });
 
   it('through the admin API', async () => {
@@ -139,6 +151,8 @@ steps:
   });
 
   it('says which deployments there are when a step names another', () => {
-    expect(() => requireDeployment('nope')).toThrow(/no deployment "nope" in this process \(none is running\)/);
+    expect(() => requireDeployment('nope')).toThrow(
+      /no deployment "nope" in this process \(none is running\)/,
+    );
   });
 });

@@ -31,7 +31,9 @@ function writeBase(n: number): { images: string; labels: string } {
     dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
     return h;
   };
-  const pixels = Buffer.from(Array.from({ length: n * 9 }, (_, i) => (Math.floor(i / 9) * 10 + (i % 9)) % 256));
+  const pixels = Buffer.from(
+    Array.from({ length: n * 9 }, (_, i) => (Math.floor(i / 9) * 10 + (i % 9)) % 256),
+  );
   const labels = Buffer.from(Array.from({ length: n }, (_, i) => i % 3));
   const files = { images: join(dir, 'base-images'), labels: join(dir, 'base-labels') };
   writeFileSync(files.images, Buffer.concat([header([n, 3, 3]), pixels]));

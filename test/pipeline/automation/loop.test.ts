@@ -241,14 +241,21 @@ describe('the drift-triggered retrain loop', () => {
 
   it('the alert ran the retraining pipeline: gate passed, canary, then @champion', async () => {
     const awaited = step(lifecycleRun, 'retrain').outputs ?? {};
-    expect(awaited).toMatchObject({ status: 'finished', rule: 'digits-drift', promoted: 'mnist:2', version: 2 });
+    expect(awaited).toMatchObject({
+      status: 'finished',
+      rule: 'digits-drift',
+      promoted: 'mnist:2',
+      version: 2,
+    });
     const runs = await listPipelineRuns({ store, name: 'digits-retrain' });
     expect(runs).toHaveLength(1);
     const retrain = runs[0] as PipelineRunRecord;
     expect(retrain.id).toBe(awaited['pipeline_run']);
     expect(retrain.status).toBe('finished');
     // The loop told the run which alert started it.
-    expect(String(retrain.params['trigger'])).toMatch(/^alert digits-drift fired on mnist at .*drift_share of mnist is/);
+    expect(String(retrain.params['trigger'])).toMatch(
+      /^alert digits-drift fired on mnist at .*drift_share of mnist is/,
+    );
     const data = step(retrain, 'data').outputs ?? {};
     expect(data['rows']).toMatchObject({ base: 1500 });
     expect((data['rows'] as { feedback: number }).feedback).toBeGreaterThanOrEqual(550);
@@ -302,7 +309,8 @@ describe('the drift-triggered retrain loop', () => {
     expect(run.promoted).toBeNull();
     const record = run.record as PipelineRunRecord;
     expect(step(record, 'gate').status).toBe('gated');
-    for (const id of ['register', 'canary', 'probe', 'promote']) expect(step(record, id).status).toBe('skipped');
+    for (const id of ['register', 'canary', 'probe', 'promote'])
+      expect(step(record, id).status).toBe('skipped');
     const stores = await openStores(store);
     try {
       expect((await stores.registry.getModel('mnist')).aliases).toEqual({ champion: 2 });

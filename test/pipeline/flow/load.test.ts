@@ -45,7 +45,7 @@ describe('loadPipeline', () => {
     const e = loadError('unknown-type', header + `  a:\n    uses: trian\n`);
     expect(e.code).toBe('INVALID_SPEC');
     expect(e.message).toMatch(
-      /unknown-type\.yaml:7: steps\.a\.uses: unknown step type "trian"; known: data, evaluate, export, gate/,
+      /unknown-type\.yaml:7: steps\.a\.uses: unknown step type "trian"; known: await-retrain, data, deploy, evaluate, export, feedback-data, gate/,
     );
   });
 

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { ModelautoError } from '../../../core/errors.js';
 import { DurationSchema } from '../../../monitor/alerts/duration.js';
 import type { JsonValue } from '../../../store/types.js';
-import { requireDeployment } from '../../automation/deployments.js';
+import { deploymentsModule } from './lazy.js';
 import { DeploymentNameSchema } from './deploy.js';
 import { defineStep } from './types.js';
 
@@ -44,9 +44,11 @@ export const awaitRetrainStep = defineStep<AwaitRetrainStepInput>({
   placement: 'coordinator',
   cacheable: false,
   async run(input, ctx) {
-    const deployment = requireDeployment(input.deployment);
+    const deployment = (await deploymentsModule()).requireDeployment(input.deployment);
     const since = input.since ?? Date.now();
-    ctx.log(`waiting for an alert of ${deployment.name} to start a retrain (since ${new Date(since).toISOString()})`);
+    ctx.log(
+      `waiting for an alert of ${deployment.name} to start a retrain (since ${new Date(since).toISOString()})`,
+    );
     const run = await deployment.loop.wait((r) => r.firedAt >= since && r.state !== 'skipped', {
       timeoutMs: input.timeout,
       signal: ctx.signal,

@@ -13,9 +13,9 @@
 import { z } from 'zod';
 import { DurationSchema } from '../../../monitor/alerts/duration.js';
 import { AliasSchema, ModelNameSchema, VersionNumberSchema } from '../../../store/registry.js';
-import { startDeployment } from '../../automation/deployments.js';
 import { resolveMonitor } from '../../automation/monitor-config.js';
 import { loadPipeline } from '../load.js';
+import { deploymentsModule } from './lazy.js';
 import { defineStep } from './types.js';
 
 export const DeploymentNameSchema = z
@@ -47,10 +47,21 @@ export const DeployStepInputSchema = z.strictObject({
 });
 export type DeployStepInput = z.infer<typeof DeployStepInputSchema>;
 
+/** Pipeline files being checked now: a retrain pipeline that deploys and runs this one is not loaded twice. */
+const checking = new Set<string>();
+
 /** The monitor settings, with every `run:` pipeline loaded and checked. */
 function monitorOf(input: DeployStepInput, baseDir: string) {
   const resolved = resolveMonitor(input.monitor, baseDir);
-  for (const file of new Set(Object.values(resolved.pipelines))) loadPipeline(file);
+  for (const file of new Set(Object.values(resolved.pipelines))) {
+    if (checking.has(file)) continue;
+    checking.add(file);
+    try {
+      loadPipeline(file);
+    } finally {
+      checking.delete(file);
+    }
+  }
   return resolved;
 }
 
@@ -75,6 +86,7 @@ export const deployStep = defineStep<DeployStepInput>({
       if (move) ctx.log(`@${input.alias} → ${input.model}:${input.version}`);
     }
     const name = input.name ?? input.model;
+    const { startDeployment } = await deploymentsModule();
     const { deployment, started } = await startDeployment({
       name,
       model: input.model,

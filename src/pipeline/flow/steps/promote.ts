@@ -24,8 +24,8 @@ import { ModelNameSchema, VersionNumberSchema, type AliasMove } from '../../../s
 import type { JsonValue } from '../../../store/types.js';
 import { checkCanary, type CanaryVerdict } from '../../automation/canary.js';
 import { AdminApiControl, type DeploymentControl } from '../../automation/control.js';
-import { requireDeployment } from '../../automation/deployments.js';
 import { DeploymentNameSchema } from './deploy.js';
+import { deploymentsModule } from './lazy.js';
 import { defineStep, type StepContext } from './types.js';
 
 export const PROMOTE_STAGES = ['canary', 'champion'] as const;
@@ -38,7 +38,11 @@ export const PromoteStepInputSchema = z
     deployment: DeploymentNameSchema.optional(),
     url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     /** canary: share of the requests (0-100) the new version answers. */
-    percent: z.number().gt(0, 'expected a percentage > 0').max(100, 'expected a percentage <= 100').default(50),
+    percent: z
+      .number()
+      .gt(0, 'expected a percentage > 0')
+      .max(100, 'expected a percentage <= 100')
+      .default(50),
     /** champion: compare the canary with the champion on labelled traffic first. */
     check: z
       .strictObject({
@@ -58,8 +62,8 @@ export const PromoteStepInputSchema = z
   });
 export type PromoteStepInput = z.infer<typeof PromoteStepInputSchema>;
 
-function controlOf(input: PromoteStepInput): DeploymentControl | undefined {
-  if (input.deployment) return requireDeployment(input.deployment).control;
+async function controlOf(input: PromoteStepInput): Promise<DeploymentControl | undefined> {
+  if (input.deployment) return (await deploymentsModule()).requireDeployment(input.deployment).control;
   if (input.url) {
     const token = process.env[ADMIN_TOKEN_ENV];
     if (!token) {
@@ -88,35 +92,58 @@ export const promoteStep = defineStep<PromoteStepInput>({
   placement: 'coordinator',
   cacheable: false,
   async run(input, ctx) {
-    const control = controlOf(input);
+    const control = await controlOf(input);
     const ref = `${input.model}:${input.version}`;
     const why = input.reason ?? `pipeline run ${ctx.pipelineRunId.slice(0, 8)}, step ${ctx.stepId}`;
     const at = Date.now();
-    const base = { model: input.model, version: input.version, stage: input.stage, url: control?.url ?? null, at };
+    const base = {
+      model: input.model,
+      version: input.version,
+      stage: input.stage,
+      url: control?.url ?? null,
+      at,
+    };
     if (input.stage === 'canary') {
       if (!control) {
         throw new ModelautoError('USAGE', 'a canary needs a running server: give deployment or url');
       }
       const alias = control.challengerAlias;
       const previous = (await control.state(input.model)).aliases[alias] ?? null;
-      const move = await control.setAlias(input.model, alias, input.version, `canary ${input.percent}%: ${why}`);
+      const move = await control.setAlias(
+        input.model,
+        alias,
+        input.version,
+        `canary ${input.percent}%: ${why}`,
+      );
       await control.setCanary(input.model, input.percent);
       ctx.log(`canary: @${alias} → ${ref}, ${input.percent}% of the traffic`);
-      return { outputs: { ...base, alias, previous, moves: [moveJson(move)], check: null } };
+      // `at` is when the canary started taking traffic: what a later check counts from.
+      return {
+        outputs: { ...base, at: Date.now(), alias, previous, moves: [moveJson(move)], check: null },
+      };
     }
 
-    const previous = control ? (await control.state(input.model)).aliases['champion'] ?? null : await championOf(ctx, input.model);
+    const previous = control
+      ? ((await control.state(input.model)).aliases['champion'] ?? null)
+      : await championOf(ctx, input.model);
     let verdict: CanaryVerdict | null = null;
     if (input.check) {
-      if (!control) throw new ModelautoError('USAGE', 'a canary check needs a running server: give deployment or url');
-      if (previous === null) throw new ModelautoError('CONFLICT', `${input.model} has no @champion to compare the canary with`);
+      if (!control)
+        throw new ModelautoError('USAGE', 'a canary check needs a running server: give deployment or url');
+      if (previous === null)
+        throw new ModelautoError('CONFLICT', `${input.model} has no @champion to compare the canary with`);
       const log = await openPredictionLog(ctx.stores.uri);
       try {
         verdict = await checkCanary(
           log,
           input.model,
           { champion: previous, challenger: input.version },
-          { since: input.check.since, minRows: input.check.minRows, margin: input.check.margin, timeoutMs: input.check.timeout },
+          {
+            since: input.check.since,
+            minRows: input.check.minRows,
+            margin: input.check.margin,
+            timeoutMs: input.check.timeout,
+          },
           { signal: ctx.signal, log: ctx.log },
         );
       } finally {
@@ -126,7 +153,11 @@ export const promoteStep = defineStep<PromoteStepInput>({
     }
     const checkJson = verdict as unknown as JsonValue;
     if (verdict && !verdict.passed) {
-      const removed = await control!.deleteAlias(input.model, control!.challengerAlias, `rolled back: ${verdict.reason}`);
+      const removed = await control!.deleteAlias(
+        input.model,
+        control!.challengerAlias,
+        `rolled back: ${verdict.reason}`,
+      );
       return {
         outputs: { ...base, alias: 'champion', previous, moves: [moveJson(removed)], check: checkJson },
         status: 'gated',
@@ -152,7 +183,13 @@ export const promoteStep = defineStep<PromoteStepInput>({
     }
     ctx.log(`@champion → ${ref}${previous !== null ? ` (was ${input.model}:${previous})` : ''}`);
     return {
-      outputs: { ...base, alias: 'champion', previous, moves: moves.filter(Boolean).map(moveJson), check: checkJson },
+      outputs: {
+        ...base,
+        alias: 'champion',
+        previous,
+        moves: moves.filter(Boolean).map(moveJson),
+        check: checkJson,
+      },
     };
   },
 });

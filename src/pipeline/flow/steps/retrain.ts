@@ -47,7 +47,8 @@ export const retrainStep = defineStep<RetrainStepInput>({
     const parsed = DataSpecSchema.safeParse(input.data);
     if (!parsed.success) throw new ModelautoError('INVALID_SPEC', formatIssues(parsed.error, 'with.data'));
     const { tracking, registry } = ctx.stores;
-    const ref = typeof input.from === 'number' ? `${input.model}:${input.from}` : `${input.model}@${input.from}`;
+    const ref =
+      typeof input.from === 'number' ? `${input.model}:${input.from}` : `${input.model}@${input.from}`;
     const version = await registry.resolve(ref);
     const sourceRunId = version.sourceRunId;
     if (!sourceRunId) {
@@ -67,7 +68,9 @@ export const retrainStep = defineStep<RetrainStepInput>({
         ...train,
         epochs: input.epochs,
         ...(input.batchSize ? { batchSize: input.batchSize } : {}),
-        ...(input.learningRate ? { optimizer: { ...train.optimizer, learningRate: input.learningRate } } : {}),
+        ...(input.learningRate
+          ? { optimizer: { ...train.optimizer, learningRate: input.learningRate } }
+          : {}),
       },
     };
     const warmStart = `${version.model}:${version.version}`;
@@ -91,7 +94,8 @@ export const retrainStep = defineStep<RetrainStepInput>({
       warm_start: warmStart,
       source_run_id: sourceRunId,
     };
-    if (run.status === 'interrupted') return { outputs, status: 'interrupted', reason: 'training interrupted' };
+    if (run.status === 'interrupted')
+      return { outputs, status: 'interrupted', reason: 'training interrupted' };
     return { outputs };
   },
 });

@@ -19,11 +19,11 @@ import { DurationSchema } from '../../../monitor/alerts/duration.js';
 import { ModelNameSchema } from '../../../store/registry.js';
 import type { JsonValue } from '../../../store/types.js';
 import { ServerClient } from '../../automation/client.js';
-import { requireDeployment } from '../../automation/deployments.js';
 import { mnistTestDigits, runSplitImages, shiftImages, ShiftSchema } from '../../automation/digits.js';
 import { observeMonitor, sendTraffic } from '../../automation/traffic.js';
 import { RunRefSchema } from './common.js';
 import { DeploymentNameSchema } from './deploy.js';
+import { deploymentsModule } from './lazy.js';
 import { defineStep } from './types.js';
 
 export const TrafficStepInputSchema = z
@@ -84,7 +84,7 @@ export const trafficStep = defineStep<TrafficStepInput>({
   placement: 'coordinator',
   cacheable: false,
   async run(input, ctx) {
-    const url = input.url ?? requireDeployment(input.deployment as string).url;
+    const url = input.url ?? (await deploymentsModule()).requireDeployment(input.deployment as string).url;
     const client = new ServerClient(url, { signal: ctx.signal });
     const base =
       input.source === 'mnist-test'
@@ -131,14 +131,18 @@ export const trafficStep = defineStep<TrafficStepInput>({
       : null;
     ctx.progress(1);
     const primary = String(observed?.driftVersion ?? mostAnswered ?? '');
-    const fired = [...new Set((observed?.alerts ?? []).filter((a) => a.kind === 'firing').map((a) => a.rule))];
+    const fired = [
+      ...new Set((observed?.alerts ?? []).filter((a) => a.kind === 'firing').map((a) => a.rule)),
+    ];
     if (observed) {
       ctx.log(
         `monitor: drift share ${observed.driftShare?.toFixed(3) ?? 'n/a'} over ${observed.driftRows ?? '?'} rows` +
           ` (dataset drift ${observed.datasetDrift === null ? 'n/a' : observed.datasetDrift ? 'yes' : 'no'}),` +
-          ` live accuracy ${Object.entries(observed.liveAccuracy)
-            .map(([v, a]) => `v${v} ${(100 * a).toFixed(1)}%`)
-            .join(', ') || 'n/a'}; alerts fired: ${fired.join(', ') || 'none'}` +
+          ` live accuracy ${
+            Object.entries(observed.liveAccuracy)
+              .map(([v, a]) => `v${v} ${(100 * a).toFixed(1)}%`)
+              .join(', ') || 'n/a'
+          }; alerts fired: ${fired.join(', ') || 'none'}` +
           (observed.notes.length ? ` (${observed.notes.join('; ')})` : ''),
       );
     }

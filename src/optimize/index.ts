@@ -51,6 +51,8 @@ export {
   type StructuredResult,
 } from './structured.js';
 export {
+  DEFAULT_ALPHA,
+  DEFAULT_TEMPERATURE,
   DistillationSchema,
   checkDistillable,
   distill,

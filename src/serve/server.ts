@@ -7,7 +7,7 @@ import { ModelautoError } from '../core/errors.js';
 import { formatZodError } from '../core/zod-error.js';
 import { openStores, type Stores } from '../store/open.js';
 import { ADMIN_TOKEN_ENV, MIN_ADMIN_TOKEN_LENGTH } from './http/admin.js';
-import { buildApp, closeAfterResponse, type AppState } from './http/app.js';
+import { buildApp, type AppState } from './http/app.js';
 import type { ServerContext } from './http/context.js';
 import { Deadlines } from './http/deadlines.js';
 import { ModelManager } from './manager.js';
@@ -50,7 +50,7 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
   }
   const stores = given ?? (await openStores(options.store));
   const shadow = new ShadowRecorder(options.shadowLog);
-  const state: AppState = { closing: false, open: new Set(), receiving: 0, onIdle: undefined };
+  const state: AppState = { closing: false, inflight: 0, receiving: 0, onIdle: undefined };
   const deadlines = new Deadlines(options.requestTimeoutMs);
   const manager = new ModelManager({
     stores,
@@ -111,9 +111,8 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
     closing ??= (async () => {
       log('shutting down: finishing the requests in flight');
       state.closing = true;
-      closeAfterResponse(state);
       const closed = app.close();
-      if (state.open.size > 0) {
+      if (state.inflight > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, options.drainTimeoutMs);
           state.onIdle = () => {

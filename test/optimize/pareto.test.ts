@@ -3,6 +3,8 @@ import { measureLatency, pairedSpeedup, type Latency } from '../../src/optimize/
 import { measureOnnxLatency, tryOnnxLatency } from '../../src/pipeline/optimize/onnx-latency.js';
 import { accuracyFloor, bestWithin, paretoFront, parseBudget } from '../../src/optimize/pareto.js';
 import { narrowedStudent } from '../../src/optimize/student.js';
+import type { CandidateResult } from '../../src/pipeline/optimize/candidate.js';
+import { costOf } from '../../src/pipeline/optimize/search.js';
 import { mlp } from './helpers.js';
 
 describe('search helpers', () => {
@@ -33,6 +35,18 @@ describe('search helpers', () => {
     expect([...paretoFront(points)].sort()).toEqual(['a', 'b', 'd']);
     expect(bestWithin(points, 0.965)?.key).toBe('b');
     expect(bestWithin(points, 0.99)).toBeUndefined();
+  });
+
+  it('latency objective: the served (onnxruntime) speedup, else the tfjs one', () => {
+    const row = (tfjs: number, onnx: number): CandidateResult =>
+      ({
+        size: { gzipBytes: 1000 },
+        speedup: { b1: 1, b128: tfjs },
+        onnxSpeedup: { b1: 1, b128: onnx },
+      }) as unknown as CandidateResult;
+    expect(costOf(row(1.25, 2), 'latency')).toBe(0.5);
+    expect(costOf(row(1.25, Number.NaN), 'latency')).toBe(0.8);
+    expect(costOf(row(1.25, 2), 'size')).toBe(1000);
   });
 });
 

@@ -5,6 +5,7 @@ import { ModelautoError } from '../../core/errors.js';
 import type { CandidateResult } from '../../pipeline/optimize/candidate.js';
 import type { CandidatePlanInput } from '../../pipeline/optimize/plan.js';
 import { QUANTIZE_TARGETS } from '../../pipeline/optimize/plan.js';
+import { DEFAULT_ALPHA, DEFAULT_TEMPERATURE } from '../../optimize/distill.js';
 import { OBJECTIVES, TOLERANCE_MODES } from '../../optimize/pareto.js';
 import { PRUNE_SCOPES } from '../../optimize/prune.js';
 import { QUANT_DTYPES } from '../../optimize/quantize.js';
@@ -251,12 +252,12 @@ function registerDistill(program: Command): void {
         '--teacher <run|dir>',
         "teacher: another run, or a model folder / model.json (default: the run's model)",
       )
-      .option('--temperature <t>', 'softmax temperature T', num('--temperature'), 4)
+      .option('--temperature <t>', 'softmax temperature T', num('--temperature'), DEFAULT_TEMPERATURE)
       .option(
         '--alpha <a>',
         'weight of the hard-label loss (1 - alpha on the soft loss)',
         num('--alpha'),
-        0.1,
+        DEFAULT_ALPHA,
       )
       .option('--epochs <n>', "student training epochs (default: the run's)", positiveInt('--epochs')),
   ).action(async (ref: string, opts, cmd: Command) => {

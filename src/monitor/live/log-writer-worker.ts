@@ -7,6 +7,7 @@ import { ModelautoError } from '../../core/errors.js';
 import { openPredictionLog } from '../../store/prediction-log-open.js';
 import type { PredictionLog } from '../../store/prediction-log.js';
 import type { WriterReply, WriterRequest } from './log-writer.js';
+import { unpackRecords } from './packed-records.js';
 
 const port = parentPort;
 if (!port) throw new Error('log-writer-worker.ts runs as a worker thread');
@@ -32,10 +33,16 @@ port.on('message', (request: WriterRequest) => {
   queue = queue.then(async () => {
     try {
       let result: number | null = null;
+      let values: ArrayBuffer | undefined;
       if (request.op === 'append') await log.append(request.records);
-      else if (request.op === 'prune') result = await log.prune(request.limits);
+      else if (request.op === 'appendPacked') {
+        await log.append(unpackRecords(request.packed, request.maxValues));
+        // The buffer goes back to the server thread, to be filled again.
+        values = request.packed.values.buffer as ArrayBuffer;
+      } else if (request.op === 'prune') result = await log.prune(request.limits);
       else await log.close();
-      port.postMessage({ kind: 'done', id: request.id, result } satisfies WriterReply);
+      const reply: WriterReply = { kind: 'done', id: request.id, result, ...(values ? { values } : {}) };
+      port.postMessage(reply, values ? [values] : []);
     } catch (e) {
       port.postMessage({ kind: 'failed', id: request.id, ...describe(e) } satisfies WriterReply);
     }

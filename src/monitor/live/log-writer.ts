@@ -10,11 +10,14 @@
 import type { Worker } from 'node:worker_threads';
 import { ModelautoError } from '../../core/errors.js';
 import type { PredictionLog, PredictionRecord, PruneLimits } from '../../store/prediction-log.js';
+import { releaseValues, unpackRecords, type PackedRecords } from './packed-records.js';
 import { startWorker } from './worker-source.js';
 
 export interface LogWriter {
   readonly location: string;
   append(records: readonly PredictionRecord[]): Promise<void>;
+  /** Writes packed records (packed-records.ts); tensors over `maxValues` values become summaries. */
+  appendPacked(packed: PackedRecords, maxValues: number): Promise<void>;
   prune(limits: PruneLimits): Promise<number>;
   close(): Promise<void>;
 }
@@ -31,6 +34,12 @@ export class InlineLogWriter implements LogWriter {
     return this.log.append(records);
   }
 
+  async appendPacked(packed: PackedRecords, maxValues: number): Promise<void> {
+    const records = unpackRecords(packed, maxValues);
+    releaseValues(packed.values.buffer as ArrayBuffer);
+    await this.log.append(records);
+  }
+
   prune(limits: PruneLimits): Promise<number> {
     return this.log.prune(limits);
   }
@@ -41,6 +50,7 @@ export class InlineLogWriter implements LogWriter {
 /** What the worker is asked (log-writer-worker.ts)... */
 export type WriterCall =
   | { op: 'append'; records: readonly PredictionRecord[] }
+  | { op: 'appendPacked'; packed: PackedRecords; maxValues: number }
   | { op: 'prune'; limits: PruneLimits }
   | { op: 'close' };
 export type WriterRequest = WriterCall & { id: number };
@@ -48,7 +58,8 @@ export type WriterRequest = WriterCall & { id: number };
 /** ...and what it answers: `ready` once the store is open, then `done` or `failed` per request. */
 export type WriterReply =
   | { kind: 'ready'; location: string }
-  | { kind: 'done'; id: number; result: number | null }
+  /** `values`: a packed batch's value buffer, handed back for reuse. */
+  | { kind: 'done'; id: number; result: number | null; values?: ArrayBuffer }
   | { kind: 'failed'; id: number | null; error: string; code: string };
 
 export class WorkerLogWriter implements LogWriter {
@@ -68,6 +79,7 @@ export class WorkerLogWriter implements LogWriter {
     this.worker = worker;
     worker.on('message', (m: WriterReply) => {
       if (m.kind === 'ready' || m.id === null) return;
+      if (m.kind === 'done' && m.values) releaseValues(m.values);
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
@@ -131,18 +143,23 @@ export class WorkerLogWriter implements LogWriter {
     this.waiting.clear();
   }
 
-  private call(request: WriterCall): Promise<number | null> {
+  private call(request: WriterCall, transfer: ArrayBuffer[] = []): Promise<number | null> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ ...request, id } satisfies WriterRequest);
+      this.worker.postMessage({ ...request, id } satisfies WriterRequest, transfer);
     });
   }
 
   async append(records: readonly PredictionRecord[]): Promise<void> {
     await this.call({ op: 'append', records });
+  }
+
+  /** The tensor values are handed to the thread (the buffer is unusable here afterwards). */
+  async appendPacked(packed: PackedRecords, maxValues: number): Promise<void> {
+    await this.call({ op: 'appendPacked', packed, maxValues }, [packed.values.buffer as ArrayBuffer]);
   }
 
   async prune(limits: PruneLimits): Promise<number> {

@@ -123,7 +123,7 @@ export class LiveMonitor<R = unknown> implements MonitorReadModel, AlertMetricSo
     const predicted = e.outputs ? predictedClasses(e.outputs, e.signature) : null;
     this.metrics.request(e, e.status === 200 ? predicted : null);
     this.trafficTracker.record(e.model, e.receivedAt, e.totalSeconds, e.status);
-    this.logger.offer(e);
+    this.logger.offer(e, predicted);
     this.driftTracker.observe(e, predicted);
   }
 

@@ -1,16 +1,17 @@
 /**
  * Writes the sampled requests to the prediction log off the request path: answered requests are
- * queued (references only; encoding happens at write time), written in batches every
+ * packed (packed-records.ts: their values copied into one buffer per batch, so the request's own
+ * buffers are free at once; the records are made where they are written), written in batches every
  * `flushInterval` or as soon as `batchRows` are waiting — through a LogWriter, by default a worker
  * thread with its own store connection (log-writer.ts) — and the retention limits are applied every
  * `pruneInterval`. A failed write is logged and counted, never surfaced to a request; when the queue
  * is full (the store is slower than the traffic) new records are dropped and counted.
  */
 import type { InferenceEvent } from '../../serve/index.js';
-import type { PredictionRecord } from '../../store/prediction-log.js';
 import type { PredictionLogConfig } from './config.js';
 import type { LogWriter } from './log-writer.js';
-import { encodeInputs, encodeOutputs, predictedClasses } from './record.js';
+import { RecordPacker } from './packed-records.js';
+import { predictedClasses } from './record.js';
 
 export type LogOutcome = 'written' | 'failed' | 'dropped';
 
@@ -23,8 +24,6 @@ export interface PredictionLoggerOptions {
   report: (line: string) => void;
   /** Counts records by outcome (for /metrics). */
   count?: (outcome: LogOutcome, records: number) => void;
-  /** Told after a batch is written (the monitor refreshes what reads the log). */
-  written?: (records: readonly PredictionRecord[]) => void;
 }
 
 /** FNV-1a: a stable, well-spread hash, so a request id is sampled the same way every time. */
@@ -45,7 +44,9 @@ export function inSample(requestId: string, rate: number): boolean {
 }
 
 export class PredictionLogger {
-  private pending: InferenceEvent[] = [];
+  /** Batches of at most batchRows records, oldest first; the last one is being filled. */
+  private pending: RecordPacker[] = [];
+  private queued = 0;
   private flushing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -55,7 +56,7 @@ export class PredictionLogger {
   constructor(private readonly options: PredictionLoggerOptions) {}
 
   get waiting(): number {
-    return this.pending.length;
+    return this.queued;
   }
 
   start(): void {
@@ -66,37 +67,28 @@ export class PredictionLogger {
     this.pruneTimer.unref();
   }
 
-  /** Queues an answered request when it is in the sample; returns whether it was queued. */
-  offer(event: InferenceEvent): boolean {
+  /**
+   * Queues an answered request when it is in the sample; returns whether it was queued. `predicted`:
+   * its classes when the caller has them already (predictedClasses of its outputs).
+   */
+  offer(event: InferenceEvent, predicted?: string[] | null): boolean {
     const { config } = this.options;
     if (this.closed || !config.enabled || event.status !== 200 || !event.outputs || event.rows < 1)
       return false;
     if (event.version === null || !inSample(event.requestId, config.sampleRate)) return false;
-    if (this.pending.length >= config.maxPending) {
+    if (this.queued >= config.maxPending) {
       this.options.count?.('dropped', 1);
       return false;
     }
-    this.pending.push(event);
-    if (this.pending.length >= config.batchRows) this.soon ??= setImmediate(() => void this.flush());
+    let batch = this.pending[this.pending.length - 1];
+    if (!batch || batch.size >= config.batchRows) {
+      batch = new RecordPacker();
+      this.pending.push(batch);
+    }
+    batch.add(event, predicted !== undefined ? predicted : predictedClasses(event.outputs, event.signature));
+    this.queued++;
+    if (batch.size >= config.batchRows) this.soon ??= setImmediate(() => void this.flush());
     return true;
-  }
-
-  private record(e: InferenceEvent): PredictionRecord {
-    const max = this.options.config.maxInputValues;
-    const outputs = e.outputs as NonNullable<InferenceEvent['outputs']>;
-    return {
-      requestId: e.requestId,
-      model: e.model,
-      version: e.version as number,
-      time: e.receivedAt,
-      protocol: e.protocol,
-      rows: e.rows,
-      latencyMs: e.totalSeconds * 1000,
-      inputs: e.inputs ? encodeInputs(e.inputs, e.rows, e.signature, max) : null,
-      outputs: encodeOutputs(outputs, max),
-      predicted: predictedClasses(outputs, e.signature),
-      classes: e.signature?.labels ? [...e.signature.labels] : null,
-    };
   }
 
   /** Writes everything queued so far (waits for a write in progress first). */
@@ -115,23 +107,23 @@ export class PredictionLogger {
   }
 
   private async writeAll(): Promise<void> {
-    const { batchRows } = this.options.config;
+    const { maxInputValues } = this.options.config;
     let first = true;
-    while (this.pending.length > 0) {
+    for (let batch = this.pending.shift(); batch; batch = this.pending.shift()) {
       // SQLite writes are synchronous: between batches, let the requests waiting on the loop run.
       if (!first) await new Promise((resolve) => setImmediate(resolve));
       first = false;
-      const events = this.pending.splice(0, batchRows);
-      let records: PredictionRecord[] = [];
+      const packed = batch.take();
+      if (!packed) continue;
+      const n = packed.count;
+      this.queued -= n;
       try {
-        records = events.map((e) => this.record(e));
-        await this.options.log.append(records);
-        this.options.count?.('written', records.length);
-        this.options.written?.(records);
+        await this.options.log.appendPacked(packed, maxInputValues);
+        this.options.count?.('written', n);
       } catch (e) {
-        this.options.count?.('failed', events.length);
+        this.options.count?.('failed', n);
         this.options.report(
-          `monitor: could not write ${events.length} prediction log record${events.length === 1 ? '' : 's'} ` +
+          `monitor: could not write ${n} prediction log record${n === 1 ? '' : 's'} ` +
             `to ${this.options.log.location}: ${e instanceof Error ? e.message : String(e)}`,
         );
       }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelSpecSchema } from '../../model/spec.js';
+import { DEFAULT_ALPHA, DEFAULT_TEMPERATURE } from '../../optimize/distill.js';
 import { MByNSchema, PRUNE_SCOPES } from '../../optimize/prune.js';
 import { parseWith } from '../../optimize/parse.js';
 import { QUANT_DTYPES } from '../../optimize/quantize.js';
@@ -67,8 +68,12 @@ export const DistillPlanSchema = z
       .optional(),
     /** A run id/prefix or a model folder/model.json; default: the source run's model. */
     teacher: z.string().min(1).optional(),
-    temperature: z.number().positive('expected a temperature > 0').default(4),
-    alpha: z.number().min(0, 'expected alpha in [0, 1]').max(1, 'expected alpha in [0, 1]').default(0.1),
+    temperature: z.number().positive('expected a temperature > 0').default(DEFAULT_TEMPERATURE),
+    alpha: z
+      .number()
+      .min(0, 'expected alpha in [0, 1]')
+      .max(1, 'expected alpha in [0, 1]')
+      .default(DEFAULT_ALPHA),
     /** Training epochs of the student; default: the source run's epochs. */
     epochs: z.number().int().positive('expected epochs >= 1').optional(),
     seed: z.number().int().nonnegative().default(1),

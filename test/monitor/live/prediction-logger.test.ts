@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PredictionLogConfigSchema } from '../../../src/monitor/live/config.js';
+import { InlineLogWriter } from '../../../src/monitor/live/log-writer.js';
 import { inSample, PredictionLogger, type LogOutcome } from '../../../src/monitor/live/prediction-logger.js';
 import type { InferenceEvent } from '../../../src/serve/index.js';
 import { openPredictionLog } from '../../../src/store/prediction-log-open.js';
@@ -61,7 +62,7 @@ describe('prediction logger', () => {
     const log = await freshLog();
     const counts: Record<LogOutcome, number> = { written: 0, failed: 0, dropped: 0 };
     const logger = new PredictionLogger({
-      log,
+      log: new InlineLogWriter(log),
       config: PredictionLogConfigSchema.parse({ batchRows: 2 }),
       now: () => 5_000,
       report: () => undefined,
@@ -95,7 +96,7 @@ describe('prediction logger', () => {
     const counts: Record<LogOutcome, number> = { written: 0, failed: 0, dropped: 0 };
     const lines: string[] = [];
     const logger = new PredictionLogger({
-      log,
+      log: new InlineLogWriter(log),
       config: PredictionLogConfigSchema.parse({ maxPending: 2 }),
       now: () => 0,
       report: (l) => lines.push(l),
@@ -114,7 +115,7 @@ describe('prediction logger', () => {
   it('prunes with the configured limits', async () => {
     const log = await freshLog();
     const logger = new PredictionLogger({
-      log,
+      log: new InlineLogWriter(log),
       config: PredictionLogConfigSchema.parse({ maxRows: 2, maxAge: '1h' }),
       now: () => 3_600_000 + 1_500,
       report: () => undefined,

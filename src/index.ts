@@ -123,7 +123,18 @@ export type * from './monitor/types.js';
 export * from './monitor/alerts/index.js';
 export * from './monitor/live/index.js';
 export { startMonitoredServer, type MonitoredServerOptions, type MonitoredServer } from './monitor/server.js';
-export { registerDashboard, DEFAULT_DASHBOARD_DIR, type DashboardDeps } from './monitor/dashboard/index.js';
+export {
+  registerDashboard,
+  DEFAULT_DASHBOARD_DIR,
+  type DashboardDeps,
+  type QueueReadModel,
+} from './monitor/dashboard/index.js';
+export {
+  startDashboard,
+  DEFAULT_DASHBOARD_PORT,
+  type StartDashboardOptions,
+  type RunningDashboard,
+} from './monitor/dashboard/standalone.js';
 
 // jobs (pipeline layer)
 export { runTrainJob, type TrainJobOptions, type TrainJobResult } from './pipeline/train-job.js';

@@ -11,6 +11,10 @@ import type {
   LiveOverviewResponse,
   ModelDetailResponse,
   ModelsResponse,
+  PipelineDetailResponse,
+  PipelineLogsResponse,
+  PipelinesResponse,
+  QueueResponse,
   RunDetailResponse,
   RunsResponse,
   VersionDetailResponse,
@@ -76,4 +80,15 @@ export const api = {
   driftFeature: (model: string, feature: string, s?: AbortSignal) =>
     get<DriftFeatureResponse>(`/api/drift/${enc(model)}/feature?name=${enc(feature)}`, s),
   alerts: (limit: number, s?: AbortSignal) => get<AlertsResponse>(`/api/alerts?limit=${limit}`, s),
+  pipelines: (q: { status?: string; limit?: number }, s?: AbortSignal) => {
+    const params = new URLSearchParams();
+    if (q.status) params.set('status', q.status);
+    if (q.limit) params.set('limit', String(q.limit));
+    const qs = params.toString();
+    return get<PipelinesResponse>(`/api/pipelines${qs ? `?${qs}` : ''}`, s);
+  },
+  pipeline: (id: string, s?: AbortSignal) => get<PipelineDetailResponse>(`/api/pipelines/${enc(id)}`, s),
+  pipelineLogs: (id: string, after: number, s?: AbortSignal) =>
+    get<PipelineLogsResponse>(`/api/pipelines/${enc(id)}/logs?after=${after}`, s),
+  queue: (s?: AbortSignal) => get<QueueResponse>('/api/queue', s),
 };

@@ -15,6 +15,7 @@ import { driftView } from './views/drift.js';
 import { liveView } from './views/live.js';
 import { modelView, modelsView } from './views/models.js';
 import { overviewView } from './views/overview.js';
+import { pipelineView, pipelinesView } from './views/pipelines.js';
 import { runView, runsView } from './views/runs.js';
 import { versionView } from './views/version.js';
 import type { View, ViewContext } from './views/view.js';
@@ -26,6 +27,7 @@ const NAV = [
   { key: 'drift', label: 'Drift', href: href.drift() },
   { key: 'alerts', label: 'Alerts', href: href.alerts() },
   { key: 'runs', label: 'Runs', href: href.runs() },
+  { key: 'pipelines', label: 'Pipelines', href: href.pipelines() },
 ];
 
 const ICON_PAUSE = 'M10 4H6v16h4zM18 4h-4v16h4z';
@@ -51,6 +53,10 @@ function createView(route: Route, ctx: ViewContext): View {
       return runsView(ctx, route.kind);
     case 'run':
       return runView(ctx, route.id);
+    case 'pipelines':
+      return pipelinesView(ctx, route.status);
+    case 'pipeline':
+      return pipelineView(ctx, route.id);
     case 'missing':
       return {
         el: h(

@@ -10,6 +10,8 @@ export type Route =
   | { page: 'alerts' }
   | { page: 'runs'; kind: string | null }
   | { page: 'run'; id: string }
+  | { page: 'pipelines'; status: string | null }
+  | { page: 'pipeline'; id: string }
   | { page: 'missing'; path: string };
 
 const enc = encodeURIComponent;
@@ -24,6 +26,8 @@ export const href = {
   alerts: () => '#/alerts',
   runs: (kind?: string) => (kind ? `#/runs?kind=${enc(kind)}` : '#/runs'),
   run: (id: string) => `#/runs/${enc(id)}`,
+  pipelines: (status?: string) => (status ? `#/pipelines?status=${enc(status)}` : '#/pipelines'),
+  pipeline: (id: string) => `#/pipelines/${enc(id)}`,
 };
 
 function decode(part: string): string | null {
@@ -52,6 +56,8 @@ export function parseRoute(hash: string): Route {
   if (a === 'alerts' && !b) return { page: 'alerts' };
   if (a === 'runs' && !b) return { page: 'runs', kind: params.get('kind') };
   if (a === 'runs' && b && !c) return { page: 'run', id: b };
+  if (a === 'pipelines' && !b) return { page: 'pipelines', status: params.get('status') };
+  if (a === 'pipelines' && b && !c) return { page: 'pipeline', id: b };
   return { page: 'missing', path };
 }
 
@@ -65,6 +71,9 @@ export function section(route: Route): string {
     case 'run':
     case 'runs':
       return 'runs';
+    case 'pipeline':
+    case 'pipelines':
+      return 'pipelines';
     default:
       return route.page;
   }

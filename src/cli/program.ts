@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isModelautoError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { jsonReplacer } from './context.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerDrift } from './commands/drift.js';
 import { registerEvaluate } from './commands/evaluate.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerDrift(program);
   registerWorker(program);
+  registerDashboard(program);
   // Every command (and sub-command) throws instead of exiting, so exit codes are decided in one place.
   const exitOverride = (c: Command): void => {
     c.exitOverride();

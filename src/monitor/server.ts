@@ -16,11 +16,13 @@ import type { ServeObserver } from '../serve/observer.js';
 import { openAlertEventStore } from '../store/alert-events-open.js';
 import type { AlertEventStore } from '../store/alert-events.js';
 import { defaultStoreLocation, openStores, type Stores } from '../store/open.js';
+import { openPipelineStore } from '../store/pipeline-open.js';
+import type { PipelineStore } from '../store/pipeline-types.js';
 import { openPredictionLog } from '../store/prediction-log-open.js';
 import type { PredictionLog } from '../store/prediction-log.js';
 import { SqliteTrackingStore } from '../store/sqlite-store.js';
 import type { AlertEngineOptions } from './alerts/engine.js';
-import { registerDashboard } from './dashboard/index.js';
+import { registerDashboard, type QueueReadModel } from './dashboard/index.js';
 import type { MonitorConfigInput } from './live/config.js';
 import { loadMonitorConfig, parseMonitorConfig } from './live/config-file.js';
 import { storeDriftEngine } from './live/drift-engine.js';
@@ -33,8 +35,13 @@ export interface MonitoredServerOptions extends Omit<StartServerOptions, 'observ
   monitor?: MonitorConfigInput;
   /** Or a YAML/JSON file holding it (`modelauto serve --monitor monitor.yaml`). */
   monitorFile?: string;
-  /** The dashboard at `/` and `/api/...` (default on); its built page folder and refresh period. */
-  dashboard?: boolean | { staticDir?: string; refreshMs?: number };
+  /**
+   * The dashboard at `/` and `/api/...` (default on): its built page folder, refresh period, the
+   * pipeline runs it shows (default: the store's; false for none) and a queue to watch.
+   */
+  dashboard?:
+    | boolean
+    | { staticDir?: string; refreshMs?: number; pipelines?: PipelineStore | false; queue?: QueueReadModel };
   /** Epoch milliseconds; default Date.now (tests inject a clock). */
   now?: () => number;
   /** An open prediction log to use (not closed by close()); default: the store's. */
@@ -58,6 +65,14 @@ function monitorStoreUri(store: string | undefined, stores: Stores | undefined):
     'USAGE',
     'startMonitoredServer: with PostgreSQL `stores`, also pass `store` (the same URI) or `predictionLog` and `alertEvents`',
   );
+}
+
+/** Where the dashboard's pipeline runs are: like monitorStoreUri, but none for given PostgreSQL stores. */
+function pipelineStoreUri(store: string | undefined, stores: Stores | undefined): string | undefined {
+  if (store !== undefined || !stores || stores.tracking instanceof SqliteTrackingStore) {
+    return monitorStoreUri(store, stores);
+  }
+  return undefined;
 }
 
 export async function startMonitoredServer(input: MonitoredServerOptions = {}): Promise<MonitoredServer> {
@@ -107,6 +122,17 @@ export async function startMonitoredServer(input: MonitoredServerOptions = {}): 
         ? new InlineLogWriter(predictionLog)
         : await WorkerLogWriter.start(uri);
     opened.push(writer);
+    const { pipelines: pipelinesOption, ...dashboardOptions } =
+      typeof dashboard === 'object' ? dashboard : {};
+    let pipelines: PipelineStore | undefined;
+    if (dashboard !== false && pipelinesOption !== false) {
+      pipelines = pipelinesOption;
+      const pipelineUri = pipelines ? undefined : pipelineStoreUri(serve.store, givenStores);
+      if (pipelineUri !== undefined) {
+        pipelines = await openPipelineStore(pipelineUri);
+        opened.push(pipelines);
+      }
+    }
 
     const monitor = new LiveMonitor({
       config,
@@ -126,7 +152,8 @@ export async function startMonitoredServer(input: MonitoredServerOptions = {}): 
           registerDashboard(app, {
             stores,
             monitor,
-            ...(typeof dashboard === 'object' ? dashboard : {}),
+            ...dashboardOptions,
+            ...(pipelines ? { pipelines } : {}),
           });
         }
       },

@@ -5,19 +5,25 @@
  * then the same digits inverted, which is drift) with ground-truth feedback, and traffic kept going
  * while the pages load. Checks that every page loads without a console error or a failed request,
  * that the live numbers are there (requests/s > 0), that the drift charts are drawn, that data is
- * shown as text (no HTML injection), and saves screenshots to artifacts/ (CI keeps them).
+ * shown as text (no HTML injection), and saves screenshots to artifacts/ (CI keeps them). A pipeline run
+ * in progress (in the same store) and a job on a real Redis queue show on the pipelines pages.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Queue } from 'bullmq';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBuiltin } from '../../src/data/builtin.js';
 import { startMonitoredServer, type MonitoredServer } from '../../src/monitor/server.js';
+import { openQueueMonitor } from '../../src/pipeline/executor/bullmq-status.js';
 import { runExportJob } from '../../src/pipeline/export-job.js';
 import { runQuantizeJob } from '../../src/pipeline/optimize-job.js';
 import { runTrainJob } from '../../src/pipeline/train-job.js';
+import { openPipelineStore } from '../../src/store/pipeline-open.js';
+import { processOwner } from '../../src/store/pipeline-sql.js';
 import { registerRun } from '../../src/store/register-run.js';
+import { deletePrefix, freshPrefix, REDIS_TEST_URL } from '../pipeline/executor/redis-env.js';
 import { TEST_TOKEN, call, fixtureStore } from '../serve/fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -62,6 +68,55 @@ await registerRun(f.stores.tracking, f.stores.registry, candidate.candidate.runI
 });
 await f.stores.registry.setAlias('mnist', 'challenger', 2, { actor: 'e2e', reason: `smaller ${XSS}` });
 
+// A retraining pipeline half way: train finished (its run is the one above), evaluate running.
+const pipelines = await openPipelineStore(f.dir);
+afterAll(() => pipelines.close());
+const pipelineRun = await pipelines.createRun({
+  name: 'retrain-e2e',
+  spec: { name: 'retrain-e2e' },
+  params: { epochs: 5 },
+  file: join(f.dir, 'retrain.yaml'),
+  baseDir: f.dir,
+  executor: 'bullmq',
+  codeVersion: '0.1.0',
+  owner: processOwner(),
+  steps: [
+    { stepId: 'train', uses: 'train', needs: [] },
+    { stepId: 'evaluate', uses: 'evaluate', needs: ['train'] },
+    { stepId: 'gate', uses: 'gate', needs: ['evaluate'] },
+  ],
+});
+await pipelines.updateStep(pipelineRun.id, 'train', {
+  status: 'finished',
+  outputs: { run_id: trained.run.id, test_accuracy: 0.9 },
+  attempt: 1,
+  startTime: Date.now() - 5000,
+  endTime: Date.now() - 1000,
+});
+await pipelines.updateStep(pipelineRun.id, 'evaluate', {
+  status: 'running',
+  progress: 0.4,
+  message: 'batch 2/5',
+  attempt: 1,
+  taskId: `${pipelineRun.id}:evaluate`,
+  startTime: Date.now() - 1000,
+});
+await pipelines.appendLogs(pipelineRun.id, 'train', ['epoch 1/5 loss 0.51', `note ${XSS}`]);
+// The step's job, waiting on a real Redis queue for a worker.
+const queuePrefix = freshPrefix();
+const jobs = new Queue('modelauto', { connection: { url: REDIS_TEST_URL }, prefix: queuePrefix });
+await jobs.add(
+  'pipeline.step',
+  { id: `${pipelineRun.id}:evaluate`, kind: 'pipeline.step', input: {}, store: f.dir },
+  { jobId: `${pipelineRun.id}-evaluate`, attempts: 3 },
+);
+const queueMonitor = await openQueueMonitor({ redis: REDIS_TEST_URL, prefix: queuePrefix });
+afterAll(async () => {
+  await queueMonitor.close();
+  await jobs.close();
+  await deletePrefix(queuePrefix);
+});
+
 const server: MonitoredServer = await startMonitoredServer({
   stores: f.stores,
   host: '127.0.0.1',
@@ -69,7 +124,7 @@ const server: MonitoredServer = await startMonitoredServer({
   pollIntervalMs: 0,
   models: ['mnist'],
   adminToken: TEST_TOKEN,
-  dashboard: { refreshMs: 1000 },
+  dashboard: { refreshMs: 1000, queue: queueMonitor },
   monitor: {
     predictionLog: { flushInterval: '20ms' },
     traffic: { interval: '1s' },
@@ -268,6 +323,28 @@ describe('dashboard in Chromium', () => {
     await page.goto(`${server.url}/#/runs/${trained.run.id}`);
     await expect.poll(() => drawnPixels('[data-testid=curve-loss] canvas')).toBeGreaterThan(500);
     expect(await page.getByTestId('curve-loss').textContent()).toContain('val_loss');
+  });
+
+  it('pipelines: runs with their steps’ progress, the job queue, a run’s steps and growing log', async () => {
+    await page.goto(server.url + '/#/pipelines');
+    const runs = page.getByTestId('pipeline-runs');
+    await expect.poll(() => runs.textContent()).toContain('retrain-e2e');
+    expect(await runs.textContent()).toContain('1/3 steps');
+    const queueJobs = page.getByTestId('queue-jobs');
+    await expect.poll(() => queueJobs.textContent()).toContain(`${pipelineRun.id}:evaluate`);
+    expect(await queueJobs.textContent()).toContain('waiting');
+    await page.goto(`${server.url}/#/pipelines/${pipelineRun.id}`);
+    const steps = page.getByTestId('pipeline-steps');
+    await expect.poll(() => steps.textContent()).toContain('batch 2/5');
+    expect(await steps.textContent()).toMatch(/evaluate.*running.*40%/);
+    const log = page.getByTestId('pipeline-log');
+    await expect.poll(() => log.textContent()).toContain(`note ${XSS}`);
+    await pipelines.appendLogs(pipelineRun.id, 'evaluate', ['evaluated 300 rows']);
+    await pipelines.updateStep(pipelineRun.id, 'evaluate', { progress: 0.8, message: 'batch 4/5' });
+    await expect.poll(() => log.textContent(), { timeout: 10_000 }).toContain('evaluated 300 rows');
+    await expect.poll(() => steps.textContent(), { timeout: 10_000 }).toContain('batch 4/5');
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-pipeline.png'), fullPage: true });
   });
 
   it('works without the admin token and never shows it', async () => {

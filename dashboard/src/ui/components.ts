@@ -19,6 +19,14 @@ const STATUS_TONES: Record<string, Tone> = {
   archived: 'muted',
   inactive: 'muted',
   resolved: 'ok',
+  cached: 'ok',
+  gated: 'warn',
+  skipped: 'muted',
+  active: 'accent',
+  waiting: 'warn',
+  prioritized: 'warn',
+  delayed: 'warn',
+  completed: 'ok',
 };
 
 export function statusBadge(status: string): HTMLElement {

@@ -4,6 +4,7 @@ import {
   type AlertsResponse,
   type LiveOverviewResponse,
   type ModelSummary,
+  type PipelineRunSummary,
   type RunSummary,
 } from '../api.js';
 import { LineChart, type LineChartOptions } from '../charts/line-chart.js';
@@ -135,6 +136,37 @@ export function runsMiniTable(runs: RunSummary[]): HTMLElement {
   );
 }
 
+function pipelinesMiniTable(runs: PipelineRunSummary[]): HTMLElement {
+  return table(
+    [
+      {
+        label: 'Pipeline',
+        cell: (r) =>
+          h(
+            'div',
+            null,
+            link(r.name, href.pipeline(r.id)),
+            h('div', { class: 'muted small' }, fmtAgo(r.startTime)),
+          ),
+      },
+      { label: 'Status', cell: (r) => statusBadge(r.status) },
+      {
+        label: 'Steps',
+        align: 'right',
+        cell: (r) =>
+          `${r.stepTotal - (r.stepCounts['pending'] ?? 0) - (r.stepCounts['running'] ?? 0)}/${r.stepTotal}`,
+      },
+    ],
+    runs,
+    {
+      rowHref: (r) => href.pipeline(r.id),
+      empty: 'No pipeline runs yet',
+      compact: true,
+      testid: 'overview-pipelines',
+    },
+  );
+}
+
 export function overviewView(ctx: ViewContext): View {
   const kModels = new Kpi('Models');
   const kRps = new Kpi('Requests / s', 'kpi-rps-total');
@@ -150,6 +182,12 @@ export function overviewView(ctx: ViewContext): View {
   trafficCard.hidden = !ctx.info.monitor;
   const alertsBody = h('div');
   const runsBody = h('div');
+  const pipelinesBody = h('div');
+  const pipelinesCard = card(
+    { title: 'Recent pipelines', actions: link('Pipelines →', href.pipelines()) },
+    pipelinesBody,
+  );
+  pipelinesCard.hidden = !ctx.info.pipelines;
   const el = h(
     'div',
     { class: 'page' },
@@ -172,6 +210,7 @@ export function overviewView(ctx: ViewContext): View {
         'div',
         { class: 'stack' },
         card({ title: 'Recent alerts', actions: link('Alerts →', href.alerts()) }, alertsBody),
+        pipelinesCard,
         card({ title: 'Recent runs', actions: link('Runs →', href.runs()) }, runsBody),
       ),
     ),
@@ -180,12 +219,14 @@ export function overviewView(ctx: ViewContext): View {
   return {
     el,
     async refresh(signal) {
-      const [models, live, alerts, runs] = await Promise.all([
+      const [models, live, alerts, runs, pipelines] = await Promise.all([
         api.models(signal),
         api.liveOverview(signal),
         api.alerts(6, signal),
         api.runs({ limit: 6 }, signal),
+        ctx.info.pipelines ? api.pipelines({ limit: 5 }, signal) : null,
       ]);
+      if (pipelines) fill(pipelinesBody, pipelinesMiniTable(pipelines.runs));
       const liveBy = new Map(live.models.map((m) => [m.model, m]));
       const versions = models.models.reduce((s, m) => s + m.versionCount, 0);
       kModels.set(String(models.models.length), `${versions} version${versions === 1 ? '' : 's'}`);

@@ -28,7 +28,7 @@ import {
 import { tagList } from './models.js';
 import type { View, ViewContext } from './view.js';
 
-function runsTable(runs: RunSummary[]): HTMLElement {
+export function runsTable(runs: RunSummary[]): HTMLElement {
   return table<RunSummary>(
     [
       {

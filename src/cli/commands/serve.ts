@@ -3,6 +3,7 @@ import { PRECISIONS, RUNTIME_CHOICES } from '../../serve/loader.js';
 import { startMonitoredServer } from '../../monitor/server.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../serve/server.js';
 import { globals, oneOf, output, positiveInt } from '../context.js';
+import { untilSignal } from '../until-signal.js';
 
 function nonNegativeInt(name: string) {
   return (value: string): number => {
@@ -32,30 +33,6 @@ function modelList(value: string): string[] {
   if (names.length === 0)
     throw new InvalidArgumentError(`--models: expected model names separated by commas, got "${value}"`);
   return names;
-}
-
-/** Resolves once SIGINT or SIGTERM arrives; a second signal while shutting down quits at once. */
-function untilSignal(): { signal: Promise<string>; dispose: () => void } {
-  let handler: ((signal: string) => void) | undefined;
-  const quit = () => process.exit(130);
-  const signal = new Promise<string>((resolve) => {
-    handler = (name: string) => {
-      process.off('SIGINT', handler as (s: string) => void);
-      process.off('SIGTERM', handler as (s: string) => void);
-      process.once('SIGINT', quit);
-      resolve(name);
-    };
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
-  });
-  return {
-    signal,
-    dispose: () => {
-      process.off('SIGINT', handler as (s: string) => void);
-      process.off('SIGTERM', handler as (s: string) => void);
-      process.off('SIGINT', quit);
-    },
-  };
 }
 
 export function registerServe(program: Command): void {

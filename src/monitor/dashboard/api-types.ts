@@ -24,6 +24,10 @@ export interface InfoResponse {
   version: string;
   /** False when the server runs without the live monitor: traffic, drift, quality and alerts are empty. */
   monitor: boolean;
+  /** The server reads pipeline runs (from the same store as the registry). */
+  pipelines: boolean;
+  /** The server watches a distributed executor's queue. */
+  queue: boolean;
   /** How often the page refreshes, in milliseconds. */
   refreshMs: number;
   /** Server time (epoch ms), so the page can show ages without trusting the browser's clock. */
@@ -270,4 +274,156 @@ export interface AlertsResponse {
 /** Every error: the status code says what kind, the message says what to do. */
 export interface ErrorResponse {
   error: string;
+}
+
+/** A pipeline run's headline: status, timing and how far its steps got. */
+export interface PipelineRunSummary {
+  id: string;
+  name: string;
+  /** running, finished, failed, gated, interrupted. */
+  status: string;
+  error: string | null;
+  executor: string;
+  /** 1 for the first run, +1 per resume. */
+  attempts: number;
+  startTime: number;
+  endTime: number | null;
+  /** End (or now, while running) minus start. */
+  durationMs: number;
+  /** Last sign of life of the process running it; null once it ended. */
+  heartbeatAt: number | null;
+  /** Steps by status (pending, running, finished, cached, failed, gated, skipped, interrupted). */
+  stepCounts: Record<string, number>;
+  stepTotal: number;
+  /** Done steps (finished, cached, failed, gated, skipped) plus the progress of running ones, over all. */
+  progress: number;
+  /** Steps running now. */
+  running: string[];
+}
+
+/** `GET /api/pipelines` */
+export interface PipelinesResponse {
+  /** False when the server has no pipeline store (the list is then empty). */
+  available: boolean;
+  runs: PipelineRunSummary[];
+}
+
+export interface PipelineStepView {
+  stepId: string;
+  uses: string;
+  needs: string[];
+  status: string;
+  cached: boolean;
+  /** 0..1 while running, as the step (or its job on a worker) reports it. */
+  progress: Num;
+  message: string | null;
+  error: string | null;
+  /** Times the step was handed to an executor. */
+  attempt: number;
+  /** The executor's task id (the BullMQ job id on the distributed executor). */
+  taskId: string | null;
+  startTime: number | null;
+  endTime: number | null;
+  durationMs: Num;
+  /** The step's outputs (metrics, run ids, paths, a gate's verdict); null until it ends. */
+  outputs: Record<string, unknown> | null;
+}
+
+export interface PipelineTrialView {
+  stepId: string | null;
+  searchRunId: string;
+  trialId: string;
+  params: Record<string, unknown>;
+  rung: number;
+  status: string;
+  metric: Num;
+  runId: string | null;
+  recordedAt: number;
+}
+
+/** `GET /api/pipelines/:id` */
+export interface PipelineDetailResponse {
+  run: PipelineRunSummary;
+  params: Record<string, unknown>;
+  /** The pipeline file's base name (the path stays on the server). */
+  file: string | null;
+  /** In topological order. */
+  steps: PipelineStepView[];
+  /** Tracked runs and model versions the steps produced. */
+  lineage: { stepId: string; kind: string; ref: string }[];
+  /** Tracked runs opened by the steps (trainings, evaluations, searches, trials), newest first. */
+  runs: RunSummary[];
+  /** Trials of the pipeline's searches, as recorded (once per trial). */
+  trials: PipelineTrialView[];
+  /** The newest log lines of every step, oldest first. */
+  logs: PipelineLogLine[];
+}
+
+export interface PipelineLogLine {
+  seq: number;
+  stepId: string;
+  time: number;
+  line: string;
+}
+
+/** `GET /api/pipelines/:id/logs?step=&after=&limit=`: tailing a run's log. */
+export interface PipelineLogsResponse {
+  lines: PipelineLogLine[];
+  /** Pass as `after` to get only newer lines. */
+  lastSeq: number;
+}
+
+export const QUEUE_JOB_STATES = [
+  'active',
+  'waiting',
+  'prioritized',
+  'delayed',
+  'failed',
+  'completed',
+] as const;
+export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
+
+/** One job of the distributed executor's queue: a pipeline step or a search trial. */
+export interface QueueJobView {
+  taskId: string;
+  jobId: string;
+  kind: string;
+  state: QueueJobState;
+  progress: { fraction: number; message?: string } | null;
+  /** Failed attempts so far. */
+  attemptsMade: number;
+  /** Times the job was started (retries and stalled-job recoveries included). */
+  attemptsStarted: number;
+  attempts: number;
+  /** Times the job lost its worker and was put back on the queue. */
+  stalls: number;
+  /** The worker that ran it last. */
+  worker: string | null;
+  /** Why it failed (final failure, or the last failed attempt while it waits for a retry). */
+  failedReason: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** What the distributed executor's queue holds (also what `modelauto worker status` prints). */
+export interface QueueStatusView {
+  queue: string;
+  prefix: string;
+  /** Redis location without its password. */
+  redis: string;
+  counts: Record<QueueJobState, number>;
+  /** Names of the workers connected to the queue now. */
+  workers: string[];
+  /** Per state, newest first. */
+  jobs: QueueJobView[];
+}
+
+/** `GET /api/queue` */
+export interface QueueResponse {
+  /** False when the dashboard was started without a queue to watch. */
+  available: boolean;
+  status: QueueStatusView | null;
+  /** Why the queue could not be read (Redis down, ...) while it is configured. */
+  error: string | null;
 }

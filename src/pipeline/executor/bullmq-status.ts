@@ -7,50 +7,26 @@
 import { Queue, type Job } from 'bullmq';
 import { ModelautoError } from '../../core/errors.js';
 import {
+  QUEUE_JOB_STATES,
+  type QueueJobState,
+  type QueueJobView,
+  type QueueStatusView,
+} from '../../monitor/dashboard/api-types.js';
+import {
   probeRedis,
   redisOptions,
   resolveQueueLocation,
   type QueueLocation,
   type ResolvedQueueLocation,
 } from './bullmq-connection.js';
-import { decodeFailure, readJobProgress, type JobProgress } from './bullmq-task.js';
+import { decodeFailure, readJobProgress } from './bullmq-task.js';
 import type { TaskSpec } from './types.js';
 
-export const JOB_STATES = ['active', 'waiting', 'prioritized', 'delayed', 'failed', 'completed'] as const;
-export type JobState = (typeof JOB_STATES)[number];
-
-export interface QueueJobStatus {
-  taskId: string;
-  jobId: string;
-  kind: string;
-  state: JobState;
-  progress: JobProgress | null;
-  /** Failed attempts so far. */
-  attemptsMade: number;
-  /** Times the job was started (retries and stalled-job recoveries included). */
-  attemptsStarted: number;
-  attempts: number;
-  /** Times the job lost its worker and was put back on the queue. */
-  stalls: number;
-  /** The worker that ran it last. */
-  worker: string | null;
-  /** Why it failed (final failure, or the last failed attempt while it waits for a retry). */
-  failedReason: string | null;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-}
-
-export interface QueueStatus {
-  queue: string;
-  prefix: string;
-  redis: string;
-  counts: Record<JobState, number>;
-  /** Names of the workers connected to the queue now. */
-  workers: string[];
-  /** Per state, newest first, at most `limit` each; states in JOB_STATES order. */
-  jobs: QueueJobStatus[];
-}
+export const JOB_STATES = QUEUE_JOB_STATES;
+export type JobState = QueueJobState;
+/** The dashboard shows the same views (`GET /api/queue`). */
+export type QueueJobStatus = QueueJobView;
+export type QueueStatus = QueueStatusView;
 
 export interface QueueStatusOptions extends QueueLocation {
   /** Jobs listed per state (default 20). */

@@ -341,21 +341,25 @@ export class SqlPipelineStore implements PipelineStore {
 
   async getLogs(
     runId: string,
-    options: { stepId?: string; afterSeq?: number; limit?: number } = {},
+    options: { stepId?: string; afterSeq?: number; limit?: number; newest?: boolean } = {},
   ): Promise<StepLogLine[]> {
     const id = parseInput(RunIdSchema, runId, 'pipelineRunId');
+    if (options.newest && options.limit === undefined) {
+      throw new ModelautoError('INVALID_ARGUMENT', 'getLogs: `newest` needs a `limit`');
+    }
     const args: SqlArg[] = [id, options.afterSeq ?? 0];
     let sql = 'SELECT seq, step_id, time, line FROM pipeline_step_logs WHERE run_id = ? AND seq > ?';
     if (options.stepId !== undefined) {
       sql += ' AND step_id = ?';
       args.push(options.stepId);
     }
-    sql += ' ORDER BY seq';
+    sql += options.newest ? ' ORDER BY seq DESC' : ' ORDER BY seq';
     if (options.limit !== undefined) sql += ` LIMIT ${Math.max(1, Math.floor(options.limit))}`;
     const rows = await this.db.read('getStepLogs', () =>
       all<{ seq: number; step_id: string; time: number; line: string }>(sql, ...args),
     );
-    return rows.map((r) => ({ seq: Number(r.seq), stepId: r.step_id, time: r.time, line: r.line }));
+    const lines = rows.map((r) => ({ seq: Number(r.seq), stepId: r.step_id, time: r.time, line: r.line }));
+    return options.newest ? lines.reverse() : lines;
   }
 
   async getCached(cacheKey: string): Promise<CacheEntry | undefined> {

@@ -218,10 +218,13 @@ export interface PipelineStore {
 
   updateStep(runId: string, stepId: string, update: StepUpdate): Promise<PipelineStepRecord>;
   appendLogs(runId: string, stepId: string, lines: string[]): Promise<void>;
-  /** Oldest first; `afterSeq` for tailing. */
+  /**
+   * Oldest first; `afterSeq` for tailing. With `newest`, the last `limit` lines (still oldest first):
+   * what a log view shows first.
+   */
   getLogs(
     runId: string,
-    options?: { stepId?: string; afterSeq?: number; limit?: number },
+    options?: { stepId?: string; afterSeq?: number; limit?: number; newest?: boolean },
   ): Promise<StepLogLine[]>;
 
   getCached(cacheKey: string): Promise<CacheEntry | undefined>;

@@ -199,6 +199,9 @@ export function describePipelineStoreContract(
       ]);
       expect((await store.getLogs(r.id, { stepId: 'gate' })).map((l) => l.line)).toEqual(['ok']);
       expect(await store.getLogs(r.id, { limit: 1 })).toHaveLength(1);
+      const newest = await store.getLogs(r.id, { limit: 2, newest: true });
+      expect(newest.map((l) => l.seq)).toEqual(logs.slice(-2).map((l) => l.seq));
+      await expectError(store.getLogs(r.id, { newest: true }), 'INVALID_ARGUMENT', /newest.*limit/);
     });
 
     it('caches outputs by key, first write wins', async () => {

@@ -19,7 +19,6 @@ import { PipelineRunStatusSchema } from '../../store/pipeline-types.js';
 import type { TrackingStore } from '../../store/tracking-store.js';
 import type {
   PipelineDetailResponse,
-  PipelineLogLine,
   PipelineLogsResponse,
   PipelineRunSummary,
   PipelinesResponse,
@@ -157,10 +156,7 @@ async function detail(
     const stepId = search.tags['pipeline_step'] ?? null;
     for (const t of await pipelines.listTrials(search.id)) trials.push(trialView(t, stepId));
   }
-  // The newest lines: read forward from a sequence number near the end.
-  const all = await pipelines.getLogs(run.id, { limit: 1 });
-  const first = all[0]?.seq ?? 0;
-  const tail = await tailLogs(pipelines, run.id, first, DETAIL_LOG_LINES);
+  const tail = await pipelines.getLogs(run.id, { limit: DETAIL_LOG_LINES, newest: true });
   return {
     run: pipelineRunSummary(run, now),
     params: run.params,
@@ -175,29 +171,6 @@ async function detail(
     trials,
     logs: tail,
   };
-}
-
-/**
- * The last `count` log lines of a run. The store reads forward from a sequence number, so this pages
- * through with a bounded window instead of loading a long run's whole log at once.
- */
-async function tailLogs(
-  pipelines: PipelineStore,
-  runId: string,
-  firstSeq: number,
-  count: number,
-): Promise<PipelineLogLine[]> {
-  const window: PipelineLogLine[] = [];
-  let after = firstSeq - 1;
-  for (;;) {
-    const page = await pipelines.getLogs(runId, { afterSeq: after, limit: 1000 });
-    if (page.length === 0) break;
-    window.push(...page);
-    if (window.length > count) window.splice(0, window.length - count);
-    after = page[page.length - 1]!.seq;
-    if (page.length < 1000) break;
-  }
-  return window;
 }
 
 export interface PipelineRouteDeps {

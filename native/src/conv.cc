@@ -274,10 +274,10 @@ void conv2d_backprop_input(const ConvGeom& g, const float* dy, const float* w, f
         for (idx oh = 0; oh < g.out_h; ++oh)
           for (idx ow = 0; ow < g.out_w; ++ow, src += cols)
             for (idx kh = 0; kh < g.f_h; ++kh) {
-              const idx ih = oh * g.stride_h - g.pad_top + kh;
+              const idx ih = oh * g.stride_h - g.pad_top + kh * g.dil_h;
               if (ih < 0 || ih >= g.in_h) continue;
               for (idx kw = 0; kw < g.f_w; ++kw) {
-                const idx iw = ow * g.stride_w - g.pad_left + kw;
+                const idx iw = ow * g.stride_w - g.pad_left + kw * g.dil_w;
                 if (iw < 0 || iw >= g.in_w) continue;
                 float* o = img + (ih * g.in_w + iw) * g.in_c;
                 const float* s = src + (kh * g.f_w + kw) * g.in_c;

@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,7 +166,13 @@ function torch(dataDir: string, what: string): TorchResult {
       '--gemm',
       GEMM_SIZES.join(','),
     ],
-    { encoding: 'utf8', timeout: 600_000 },
+    {
+      encoding: 'utf8',
+      timeout: 600_000,
+      // torch.set_num_threads does not reach OpenBLAS's own pool: without this, "1 thread" PyTorch
+      // runs its GEMMs on every core.
+      env: { ...process.env, OPENBLAS_NUM_THREADS: String(THREADS), OMP_NUM_THREADS: String(THREADS) },
+    },
   );
   const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   try {
@@ -174,6 +180,22 @@ function torch(dataDir: string, what: string): TorchResult {
   } catch {
     return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').pop() ?? 'failed' };
   }
+}
+
+/**
+ * The BLAS Debian's PyTorch loads (libblas.so.3 is an alternatives link): the issue's reference is
+ * OpenBLAS; the reference BLAS is ten times slower and makes every ratio look good.
+ */
+function blasInUse(): string {
+  for (const dir of ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu']) {
+    try {
+      const target = realpathSync(join(dir, 'libblas.so.3'));
+      return target.includes('openblas') ? `OpenBLAS (${target})` : `not OpenBLAS: ${target}`;
+    } catch {
+      // not this architecture
+    }
+  }
+  return 'unknown';
 }
 
 function fmt(v: number | undefined, digits = 0): string {
@@ -247,7 +269,7 @@ async function main(): Promise<void> {
     `load average (1/5/15 min): ${loadAtStart} at start, ${load()} at end`,
     torchError !== undefined
       ? `PyTorch: not measured (${torchError})`
-      : `PyTorch ${torchVersion ?? ''} on ${PYTHON}`,
+      : `PyTorch ${torchVersion ?? ''} on ${PYTHON}, BLAS: ${blasInUse()}`,
     '',
     'samples/s      native      JS   PyTorch   native/JS   native/PyTorch (target)',
     `MLP         ${fmt(nat('mlp')).padStart(9)} ${fmt(jsMlp).padStart(7)} ${fmt(pt('mlp')).padStart(9)} ${ratio(nat('mlp'), jsMlp).padStart(11)}   ${ratio(nat('mlp'), pt('mlp'))} (>= 1.2x)`,

@@ -39,6 +39,8 @@ export interface QueueReadModel {
 const DONE = new Set(['finished', 'cached', 'failed', 'gated', 'skipped']);
 /** Tracked runs scanned for the ones a pipeline run opened (they carry its id in a tag). */
 const RUN_SCAN = 500;
+/** Runs named in a pipeline's lineage fetched one by one when the scan above missed them. */
+const MAX_LINEAGE_RUNS = 50;
 /** Log lines sent with a run's detail (the newest). */
 const DETAIL_LOG_LINES = 200;
 /** Jobs listed per queue state. */
@@ -71,6 +73,22 @@ const LogsQuery = z.strictObject({
     .max(5000, 'expected a limit <= 5000')
     .default(500),
 });
+
+/** A URI's password (`postgres://ml:secret@db/...`): pipeline params and outputs may name a store. */
+const URI_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s@/]*@/gi;
+
+/**
+ * Copies JSON with every URI password masked: step outputs, params, errors and log lines may name a
+ * store or a queue, and the page must not show their credentials.
+ */
+export function redactSecrets<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(URI_PASSWORD, '$1***@') as T;
+  if (Array.isArray(value)) return value.map(redactSecrets) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)])) as T;
+  }
+  return value;
+}
 
 function durationOf(start: number | null, end: number | null, now: number): number | null {
   if (start === null) return null;
@@ -151,6 +169,17 @@ async function detail(
   const tracked = (await tracking.listRuns({ limit: RUN_SCAN })).filter(
     (r) => r.tags['pipeline_run'] === run.id,
   );
+  // Runs the steps named (lineage) that are older than that scan.
+  const seen = new Set(tracked.map((r) => r.id));
+  const lineage = await pipelines.getLineage(run.id);
+  for (const l of lineage.filter((l) => l.kind === 'run' && !seen.has(l.ref)).slice(0, MAX_LINEAGE_RUNS)) {
+    const r = await tracking.getRun(l.ref).catch(() => undefined);
+    if (r) {
+      tracked.push(r);
+      seen.add(r.id);
+    }
+  }
+  tracked.sort((a, b) => b.startTime - a.startTime);
   const trials: PipelineTrialView[] = [];
   for (const search of tracked.filter((r) => r.kind === 'search')) {
     const stepId = search.tags['pipeline_step'] ?? null;
@@ -162,7 +191,7 @@ async function detail(
     params: run.params,
     file: run.file ? basename(run.file) : null,
     steps: run.steps.map((s) => stepView(s, now)),
-    lineage: (await pipelines.getLineage(run.id)).map((l) => ({
+    lineage: lineage.map((l) => ({
       stepId: l.stepId,
       kind: l.kind,
       ref: l.kind === 'file' ? basename(l.ref) : l.ref,
@@ -195,7 +224,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         limit: q.limit,
       });
       const t = now();
-      return { available: true, runs: runs.map((r) => pipelineRunSummary(r, t)) };
+      return redactSecrets({ available: true, runs: runs.map((r) => pipelineRunSummary(r, t)) });
     }),
   );
 
@@ -204,7 +233,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
     handle(async (request: { params: unknown }): Promise<PipelineDetailResponse> => {
       const { id } = parseRequest(RunParams, request.params, 'path');
       if (!pipelines) throw noPipelineStore();
-      return detail(pipelines, tracking, id, now());
+      return redactSecrets(await detail(pipelines, tracking, id, now()));
     }),
   );
 
@@ -220,7 +249,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         ...(q.after !== undefined ? { afterSeq: q.after } : {}),
         limit: q.limit,
       });
-      return { lines, lastSeq: lines.length ? lines[lines.length - 1]!.seq : (q.after ?? 0) };
+      return redactSecrets({ lines, lastSeq: lines.length ? lines[lines.length - 1]!.seq : (q.after ?? 0) });
     }),
   );
 

@@ -117,7 +117,7 @@ steps:
     const run = await pipelines.createRun({
       name: 'in-progress',
       spec: { name: 'in-progress' },
-      params: { epochs: 3 },
+      params: { epochs: 3, store: 'postgres://ml:hunter2@db:5432/modelauto?artifacts=/shared' },
       file: '/secret/place/flow.yaml',
       baseDir: '/secret/place',
       executor: 'bullmq',
@@ -138,7 +138,9 @@ steps:
       attempt: 1,
       startTime: Date.now() - 1000,
     });
-    const lines = Array.from({ length: 1203 }, (_, i) => `line ${i}`);
+    const lines = Array.from({ length: 1203 }, (_, i) =>
+      i === 1202 ? 'line 1202 to redis://:s3cret@queue:6379/0' : `line ${i}`,
+    );
     await pipelines.appendLogs(run.id, 'train', lines);
 
     const list = (await server.get('/api/pipelines?status=running')).json as PipelinesResponse;
@@ -153,6 +155,9 @@ steps:
     const d = (await server.get(`/api/pipelines/${run.id}`)).json as PipelineDetailResponse;
     expect(d.file).toBe('flow.yaml');
     expect(JSON.stringify(d)).not.toContain('/secret/place');
+    // Credentials in params and logs are masked.
+    expect(JSON.stringify(d)).not.toMatch(/hunter2|s3cret/);
+    expect(d.params['store']).toBe('postgres://ml:***@db:5432/modelauto?artifacts=/shared');
     expect(d.steps[0]).toMatchObject({
       status: 'running',
       progress: 0.5,
@@ -165,7 +170,7 @@ steps:
     // The newest 200 lines, oldest first.
     expect(d.logs).toHaveLength(200);
     expect(d.logs[0]!.line).toBe('line 1003');
-    expect(d.logs.at(-1)!.line).toBe('line 1202');
+    expect(d.logs.at(-1)!.line).toBe('line 1202 to redis://:***@queue:6379/0');
 
     const after = d.logs.at(-1)!.seq;
     await pipelines.appendLogs(run.id, 'train', ['line 1203', 'line 1204']);

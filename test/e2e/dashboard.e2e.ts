@@ -74,7 +74,7 @@ afterAll(() => pipelines.close());
 const pipelineRun = await pipelines.createRun({
   name: 'retrain-e2e',
   spec: { name: 'retrain-e2e' },
-  params: { epochs: 5 },
+  params: { epochs: 5, trigger: `mnist-drift fired on mnist ${XSS}` },
   file: join(f.dir, 'retrain.yaml'),
   baseDir: f.dir,
   executor: 'bullmq',
@@ -330,6 +330,9 @@ describe('dashboard in Chromium', () => {
     const runs = page.getByTestId('pipeline-runs');
     await expect.poll(() => runs.textContent()).toContain('retrain-e2e');
     expect(await runs.textContent()).toContain('1/3 steps');
+    expect(await page.getByTestId('pipeline-trigger').textContent()).toBe(
+      `mnist-drift fired on mnist ${XSS}`,
+    );
     const queueJobs = page.getByTestId('queue-jobs');
     await expect.poll(() => queueJobs.textContent()).toContain(`${pipelineRun.id}:evaluate`);
     expect(await queueJobs.textContent()).toContain('waiting');

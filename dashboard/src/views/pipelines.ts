@@ -66,6 +66,7 @@ function pipelineRunsTable(runs: PipelineRunSummary[]): HTMLElement {
             null,
             link(r.name, href.pipeline(r.id), 'strong'),
             h('div', { class: 'muted small' }, mono(shortId(r.id))),
+            r.trigger ? h('div', { class: 'muted small', testid: 'pipeline-trigger' }, r.trigger) : null,
           ),
       },
       {
@@ -428,7 +429,13 @@ export function pipelineView(_ctx: ViewContext, id: string): View {
         head,
         pageHeader(r.name, {
           crumbs: [{ label: 'Pipelines', href: href.pipelines() }],
-          subtitle: [statusBadge(r.status), ' pipeline run ', mono(r.id), res.file ? ` · ${res.file}` : ''],
+          subtitle: [
+            statusBadge(r.status),
+            ' pipeline run ',
+            mono(r.id),
+            res.file ? ` · ${res.file}` : '',
+            r.trigger ? h('div', { class: 'muted' }, `Started by an alert: ${r.trigger}`) : null,
+          ],
         }),
       );
       const done = r.stepTotal - (r.stepCounts['pending'] ?? 0) - (r.stepCounts['running'] ?? 0);

@@ -299,6 +299,8 @@ export interface PipelineRunSummary {
   progress: number;
   /** Steps running now. */
   running: string[];
+  /** Why it runs, when an alert started it (the automation loop's `trigger` param). */
+  trigger: string | null;
 }
 
 /** `GET /api/pipelines` */

@@ -122,6 +122,7 @@ export function pipelineRunSummary(run: PipelineRunRecord, now: number): Pipelin
     stepTotal: run.steps.length,
     progress: run.steps.length ? done / run.steps.length : 1,
     running,
+    trigger: typeof run.params['trigger'] === 'string' ? run.params['trigger'] : null,
   };
 }
 

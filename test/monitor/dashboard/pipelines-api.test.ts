@@ -83,6 +83,7 @@ steps:
         stepCounts: { finished: 3 },
         progress: 1,
         running: [],
+        trigger: null,
       });
       expect(summary!.durationMs).toBeGreaterThan(0);
 
@@ -117,7 +118,11 @@ steps:
     const run = await pipelines.createRun({
       name: 'in-progress',
       spec: { name: 'in-progress' },
-      params: { epochs: 3, store: 'postgres://ml:hunter2@db:5432/modelauto?artifacts=/shared' },
+      params: {
+        epochs: 3,
+        trigger: 'mnist-drift fired on mnist',
+        store: 'postgres://ml:hunter2@db:5432/modelauto?artifacts=/shared',
+      },
       file: '/secret/place/flow.yaml',
       baseDir: '/secret/place',
       executor: 'bullmq',
@@ -150,6 +155,7 @@ steps:
       running: ['train'],
       stepCounts: { running: 1, pending: 3 },
       progress: 0.125,
+      trigger: 'mnist-drift fired on mnist',
     });
 
     const d = (await server.get(`/api/pipelines/${run.id}`)).json as PipelineDetailResponse;

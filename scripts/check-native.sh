@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Builds the native kernels' standalone check (native/test/kernel_check.cc: every kernel against
-# naive double-precision loops, no N-API/Node) three ways and runs it:
+# naive double-precision loops, no N-API/Node) four ways and runs it:
 #   (a) g++ on this machine, (b) clang++ on this machine, (c) aarch64-linux-gnu-g++ under
-#   qemu-aarch64 (the NEON branches of the portable kernels).
+#   qemu-aarch64 (the NEON branches of the portable kernels), (d) g++ with AddressSanitizer and
+#   UndefinedBehaviorSanitizer (a packing or tiling slip that writes past a buffer).
 # Exits 1 if any build or run fails. Builds go to a temporary directory, never native/build.
 #
 # Missing tools: with CI=true they are installed with apt-get; otherwise the script says what
 # to install and exits 1. Environment: KEEP_BUILD=1 keeps the temporary directory,
-# CHECK_NATIVE_ONLY="gcc clang arm64" picks a subset, JOBS=n parallel compiles.
+# CHECK_NATIVE_ONLY="gcc clang arm64 asan" picks a subset, JOBS=n parallel compiles.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/native/src"
 HARNESS="$ROOT/native/test/kernel_check.cc"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
-ONLY="${CHECK_NATIVE_ONLY:-gcc clang arm64}"
+ONLY="${CHECK_NATIVE_ONLY:-gcc clang arm64 asan}"
 ARM_SYSROOT=/usr/aarch64-linux-gnu
 
 # binding.gyp's flags (ma_common_cflags + cflags_cc) plus the warnings node-gyp adds
@@ -70,7 +71,7 @@ install_missing() {
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-want gcc && need g++ g++
+{ want gcc || want asan; } && need g++ g++
 if want clang; then find_clang >/dev/null || MISSING_PKGS+=(clang); fi
 if want arm64; then
   need aarch64-linux-gnu-g++ g++-aarch64-linux-gnu
@@ -93,7 +94,7 @@ fi
 # compile_all <outdir> <cxx> <x86: 1|0>: compiles the kernels and the harness, JOBS at a time.
 compile_all() {
   local out="$1" cxx="$2" x86="$3" cmds=() f
-  local flags=("${CXXFLAGS_COMMON[@]}")
+  local flags=("${CXXFLAGS_COMMON[@]}" "${EXTRA_FLAGS[@]}")
   [ "$x86" = 1 ] && flags+=(-DMODELAUTO_HAVE_AVX2=1 -DMODELAUTO_HAVE_AVX512=1)
   # clang compiles the sources without a warning: keep it that way.
   "$cxx" --version 2>/dev/null | grep -q clang && flags+=(-Werror)
@@ -130,8 +131,11 @@ compile_all() {
     fi
   done
   [ "$failed" = 0 ] || return 1
-  "$cxx" -pthread "$out"/*.o -o "$out/kernel_check"
+  "$cxx" -pthread "${EXTRA_FLAGS[@]}" "$out"/*.o -o "$out/kernel_check"
 }
+
+# Added to every compile and the link of the current check (the sanitizer build sets them).
+EXTRA_FLAGS=()
 
 SUMMARY=()
 STATUS=0
@@ -172,6 +176,11 @@ if want gcc; then
 fi
 if want clang; then
   check clang-native "$(find_clang)" "$( [ "$(uname -m)" = x86_64 ] && echo 1 || echo 0 )"
+fi
+if want asan; then
+  EXTRA_FLAGS=(-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all)
+  ASAN_OPTIONS=detect_leaks=1 check gcc-asan g++ "$( [ "$(uname -m)" = x86_64 ] && echo 1 || echo 0 )"
+  EXTRA_FLAGS=()
 fi
 if want arm64; then
   check arm64-qemu aarch64-linux-gnu-g++ 0 timeout 900 qemu-aarch64 -L "$ARM_SYSROOT"

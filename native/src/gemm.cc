@@ -95,7 +95,9 @@ void gemm_blocked(const GemmProblem& g, const UKernel& uk) {
   thread_local AlignedBuffer a_buf, b_buf, tile_buf;
   const int mr = uk.mr, nr = uk.nr;
   const idx kc_max = ceil_div(g.K, ceil_div(g.K, uk.kc));
-  const idx mc_max = std::min<idx>(ceil_div(g.M, mr) * mr, uk.mc);
+  // Whole slivers only: pack_a fills every sliver up to mr rows, so a block of A must hold a
+  // multiple of mr rows even when a kernel's mc is not one.
+  const idx mc_max = std::min<idx>(ceil_div(g.M, mr) * mr, std::max<idx>(mr, uk.mc / mr * mr));
   const idx nc_max = std::min<idx>(ceil_div(g.N, nr) * nr, uk.nc);
   float* ap = a_buf.get(mc_max * kc_max);
   float* bp = b_buf.get(nc_max * kc_max);

@@ -10,7 +10,11 @@ namespace ma {
 // Cephes-style expf: relative error ~1.5e-7 for x in [-87, 88]. Callers must route arguments
 // outside that range (and NaN) through std::exp; see exp_in_range().
 inline float exp_core(float x) {
-  const float t = x * 1.44269504088896341f;
+  float t = x * 1.44269504088896341f;
+  // Vector loops run every lane through here and replace the out-of-range ones afterwards: keep the
+  // float-to-int conversion and the exponent arithmetic defined for them too (NaN goes to -127).
+  t = t > -127.f ? t : -127.f;
+  t = t < 128.f ? t : 128.f;
   const int32_t n = static_cast<int32_t>(t + (t >= 0.f ? 0.5f : -0.5f));
   const float fn = static_cast<float>(n);
   float r = x - fn * 0.693359375f;
@@ -22,7 +26,7 @@ inline float exp_core(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float y = p * r * r + r + 1.f;
-  const int32_t bits = (n + 127) * (1 << 23);
+  const uint32_t bits = static_cast<uint32_t>(n + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
   return y * scale;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import {
   EXECUTORS,
+  followPipeline,
   getPipelineStatus,
   listPipelineRuns,
   PIPELINE_RUN_STATUSES,
@@ -8,6 +9,7 @@ import {
   runPipeline,
   validatePipeline,
   watchPipeline,
+  type FollowEvent,
   type PipelineEvent,
   type PipelineExecutionOptions,
   type PipelineRunRecord,
@@ -153,8 +155,37 @@ export function registerPipeline(program: Command): void {
     .description('one run: its steps (status, time, outputs, errors), lineage and latest log lines')
     .argument('<run>', 'pipeline run id or a unique prefix of at least 4 characters')
     .option('--logs <n>', 'log lines to show (default 20)', positiveInt('--logs'), 20)
+    .option(
+      '--follow',
+      'while the run goes on (in any process), print each step change and new log line to stderr; Ctrl-C stops watching',
+    )
+    .option('--interval <seconds>', 'how often --follow polls (default 1)', positiveInt('--interval'))
     .action(async (ref: string, opts, cmd: Command) => {
-      const status = await getPipelineStatus(ref, { store: globals(cmd).store, logLines: opts.logs });
+      const store = globals(cmd).store;
+      if (!opts.follow) {
+        const status = await getPipelineStatus(ref, { store, logLines: opts.logs });
+        output(cmd, status, () => formatStatus(status));
+        return;
+      }
+      // Ctrl-C stops watching, not the run (it belongs to another process).
+      const controller = new AbortController();
+      const onSigint = (): void => {
+        process.stderr.write('\ninterrupt: stopped watching; the run goes on\n');
+        controller.abort();
+      };
+      process.once('SIGINT', onSigint);
+      let status: PipelineStatus;
+      try {
+        status = await followPipeline(ref, {
+          ...(store ? { store } : {}),
+          logLines: opts.logs,
+          ...(opts.interval ? { intervalMs: opts.interval * 1000 } : {}),
+          signal: controller.signal,
+          onEvent: (e) => process.stderr.write(`${formatFollowEvent(e)}\n`),
+        });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
       output(cmd, status, () => formatStatus(status));
     });
 
@@ -268,6 +299,20 @@ function formatRun(run: PipelineRunRecord): string {
     lines.push('', `next: modelauto pipeline resume ${run.id.slice(0, 8)}`);
   }
   return lines.join('\n');
+}
+
+function formatFollowEvent(e: FollowEvent): string {
+  const at = (t: number): string => new Date(t).toISOString().slice(11, 19);
+  if (e.kind === 'log') return `${at(e.line.time)} [${e.line.stepId}] ${e.line.line}`;
+  if (e.kind === 'run') {
+    return `${at(Date.now())} pipeline ${e.run.name} ${e.run.id.slice(0, 8)}: ${e.run.status}${e.run.error ? ` (${e.run.error})` : ''}`;
+  }
+  const s = e.step;
+  const progress =
+    s.status === 'running' && s.progress !== null
+      ? ` ${Math.round(s.progress * 100)}%${s.message ? ` ${s.message}` : ''}`
+      : '';
+  return `${at(Date.now())} step ${s.stepId} (${s.uses}): ${s.status}${progress}${s.error ? ` — ${s.error}` : ''}`;
 }
 
 function formatStatus(s: PipelineStatus): string {

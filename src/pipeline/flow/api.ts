@@ -187,8 +187,8 @@ export async function getPipelineStatus(
   return withPipelines(options.store, async (p) => {
     const id = await p.resolveRunId(runRef);
     const run = await p.getRun(id);
-    const all = await p.getLogs(id);
-    return { run, lineage: await p.getLineage(id), logs: all.slice(-(options.logLines ?? 20)) };
+    const logs = await p.getLogs(id, { limit: options.logLines ?? 20, newest: true });
+    return { run, lineage: await p.getLineage(id), logs };
   });
 }
 

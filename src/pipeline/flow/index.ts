@@ -20,6 +20,7 @@ export {
   type WatchPipelineOptions,
 } from './watch.js';
 export { loadPipeline, type LoadedPipeline, type LoadPipelineOptions } from './load.js';
+export { followPipeline, type FollowEvent, type FollowOptions } from './follow.js';
 export {
   PipelineSpecSchema,
   PipelineStepSpecSchema,

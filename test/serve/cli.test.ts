@@ -1,8 +1,8 @@
 /** `modelauto serve` in a child process: listens, serves, stops cleanly on SIGTERM. */
 import { CommanderError } from 'commander';
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ModelautoError } from '../../src/core/errors.js';
+import { spawnCli } from '../cli/spawn-cli.js';
 import { serveProgram } from './cli-program.js';
 import { fixtureStore, pixels, registerMnist } from './fixtures.js';
 
@@ -13,47 +13,21 @@ const env = { ...process.env, MODELAUTO_STORE: '', MODELAUTO_ADMIN_TOKEN: '' };
 
 describe('modelauto serve', () => {
   it('prints the URL, serves until SIGTERM, then drains and exits 0', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        ENTRY,
-        '--store',
-        f.dir,
-        'serve',
-        '--port',
-        '0',
-        '--models',
-        'mnist',
-        '--max-delay-ms',
-        '0.5',
-      ],
-      {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    const cli = await spawnCli(
+      ENTRY,
+      ['--store', f.dir, 'serve', '--port', '0', '--models', 'mnist', '--max-delay-ms', '0.5'],
+      /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+      env,
     );
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString('utf8');
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1] as string);
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${stderr}`)));
-    });
+    const url = cli.url;
     const r = await fetch(`${url}/v1/models/mnist:predict`, {
       method: 'POST',
       body: JSON.stringify({ instances: [pixels(1)] }),
     });
     expect(r.status).toBe(200);
     expect(((await r.json()) as { predictions: number[][] }).predictions[0]).toHaveLength(10);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    const { code, stderr } = await cli.stop();
+    expect(code).toBe(0);
     expect(stderr).toContain('mnist: loaded version 1 with onnxruntime');
     expect(stderr).toContain('SIGTERM: shutting down');
     expect(stderr).toContain('stopped');

@@ -33,6 +33,11 @@ export function statusBadge(status: string): HTMLElement {
   return badge(status, STATUS_TONES[status] ?? 'neutral');
 }
 
+/** A status badge with the error under it, when there is one. */
+export function statusWithError(status: string, error: string | null): HTMLElement {
+  return h('div', null, statusBadge(status), error ? h('div', { class: 'error-text' }, error) : null);
+}
+
 export function aliasChip(alias: string, version?: number): HTMLElement {
   return h(
     'span',

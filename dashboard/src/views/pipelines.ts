@@ -28,6 +28,7 @@ import {
   mono,
   pageHeader,
   statusBadge,
+  statusWithError,
   table,
   tabs,
   type Tone,
@@ -71,8 +72,7 @@ function pipelineRunsTable(runs: PipelineRunSummary[]): HTMLElement {
       },
       {
         label: 'Status',
-        cell: (r) =>
-          h('div', null, statusBadge(r.status), r.error ? h('div', { class: 'error-text' }, r.error) : null),
+        cell: (r) => statusWithError(r.status, r.error),
       },
       { label: 'Progress', cell: runProgress, width: '220px' },
       {
@@ -470,15 +470,7 @@ export function pipelineView(_ctx: ViewContext, id: string): View {
       fill(
         infoBody,
         keyValues([
-          [
-            'Status',
-            h(
-              'div',
-              null,
-              statusBadge(r.status),
-              r.error ? h('div', { class: 'error-text' }, r.error) : null,
-            ),
-          ],
+          ['Status', statusWithError(r.status, r.error)],
           ['Executor', r.executor],
           ['Started', fmtDateTime(r.startTime)],
           ['Ended', r.endTime !== null ? fmtDateTime(r.endTime) : '—'],

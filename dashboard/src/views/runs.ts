@@ -22,6 +22,7 @@ import {
   mono,
   pageHeader,
   statusBadge,
+  statusWithError,
   table,
   tabs,
 } from '../ui/components.js';
@@ -223,15 +224,7 @@ export function runView(_ctx: ViewContext, id: string): View {
       fill(
         infoBody,
         keyValues([
-          [
-            'Status',
-            h(
-              'div',
-              null,
-              statusBadge(r.status),
-              r.error ? h('div', { class: 'error-text' }, r.error) : null,
-            ),
-          ],
+          ['Status', statusWithError(r.status, r.error)],
           ['Kind', r.kind],
           ['Started', fmtDateTime(r.startTime)],
           ['Duration', fmtDuration((r.endTime ?? Date.now()) - r.startTime)],

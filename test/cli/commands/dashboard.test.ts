@@ -3,7 +3,6 @@
  * models, runs) and, with --redis, the job queue; stops cleanly on SIGTERM; bad flags and an
  * unreachable Redis fail before it listens.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,39 +16,19 @@ import { openPipelineStore } from '../../../src/store/pipeline-open.js';
 import { processOwner } from '../../../src/store/pipeline-sql.js';
 import { describeRedis, freshPrefix, REDIS_TEST_URL } from '../../pipeline/executor/redis-env.js';
 import { runCli } from '../run-cli.js';
+import { spawnCli } from '../spawn-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelauto-dashboard-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = { ...process.env, MODELAUTO_STORE: '', MODELAUTO_REDIS: '' };
 
-async function startCli(args: string[]): Promise<{
-  url: string;
-  stop: () => Promise<{ code: number | null; stderr: string }>;
-}> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', '--store', dir, 'dashboard', '--port', '0', ...args],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+function startCli(args: string[]): ReturnType<typeof spawnCli> {
+  return spawnCli(
+    'src/cli/main.ts',
+    ['--store', dir, 'dashboard', '--port', '0', ...args],
+    /dashboard at (http:\/\/127\.0\.0\.1:\d+)/,
+    env,
   );
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-      const m = /dashboard at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${stderr}`)));
-  });
-  return {
-    url,
-    stop: async () => {
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      return { code: await exited, stderr };
-    },
-  };
 }
 
 describe('modelauto dashboard', () => {

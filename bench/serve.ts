@@ -170,16 +170,7 @@ async function main(): Promise<void> {
     say(
       `server ${started.url} (pid ${started.pid}), ${monitored ? 'live monitor ON (metrics, prediction log, drift)' : 'no monitor'}, max batch ${serverOptions.maxBatch}, max delay ${serverOptions.maxDelayMs} ms`,
     );
-    const load = (connections: number, seconds: number) =>
-      autocannon({
-        url,
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json' },
-        connections,
-        duration: seconds,
-        pipelining: 1,
-      });
+    const load = (connections: number, seconds: number) => loadTest(url, body, connections, seconds);
 
     await load(16, 2); // warm-up: JIT, sockets
     const rows: {
@@ -248,16 +239,7 @@ async function main(): Promise<void> {
     ]);
     server = bareServer.process;
     const bareUrl = `${bareServer.url}/v1/models/mnist:predict`;
-    const bareLoad = (connections: number, seconds: number) =>
-      autocannon({
-        url: bareUrl,
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json' },
-        connections,
-        duration: seconds,
-        pipelining: 1,
-      });
+    const bareLoad = (connections: number, seconds: number) => loadTest(bareUrl, body, connections, seconds);
     await bareLoad(16, 1);
     const ceiling = await bareLoad(64, duration);
     server.kill('SIGTERM');
@@ -345,6 +327,19 @@ async function inProcessCalls(modelPath: string, image: number[], threads: numbe
   } finally {
     await session.release();
   }
+}
+
+/** autocannon: batch-1 POSTs of `body` on `connections` keep-alive connections, one request in flight each. */
+function loadTest(url: string, body: string, connections: number, seconds: number) {
+  return autocannon({
+    url,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+    connections,
+    duration: seconds,
+    pipelining: 1,
+  });
 }
 
 function startChild(args: string[]): Promise<{ url: string; pid: number; process: ChildProcess }> {

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ModelautoError } from '../../core/errors.js';
+import type { AlertEvent } from '../../monitor/types.js';
 import type { ServerClient } from './client.js';
 import type { LabelledImages } from './digits.js';
 import { metricValue } from './prometheus.js';
@@ -163,15 +164,8 @@ export async function sendTraffic(client: ServerClient, options: SendTrafficOpti
   };
 }
 
-export interface ObservedAlert {
-  rule: string;
-  kind: 'firing' | 'resolved';
-  model: string | null;
-  value: number;
-  threshold: number;
-  message: string;
-  at: number;
-}
+/** An alert event as traffic observes it (the dashboard API's event, without its id). */
+export type ObservedAlert = Omit<AlertEvent, 'id'>;
 
 export interface MonitorObservation {
   /** The latest drift report of the answering version, computed after the traffic ended. */
@@ -255,15 +249,7 @@ export async function observeMonitor(
     const a = await client.alerts(200);
     alerts = a.events
       .filter((e) => e.at >= options.since && (e.model === model || e.model === null))
-      .map((e) => ({
-        rule: e.rule,
-        kind: e.kind,
-        model: e.model,
-        value: e.value,
-        threshold: e.threshold,
-        message: e.message,
-        at: e.at,
-      }))
+      .map(({ id: _id, ...event }): ObservedAlert => event)
       .reverse();
     firing = a.status.filter((s) => s.state === 'firing' && s.model === model).map((s) => s.rule);
   }

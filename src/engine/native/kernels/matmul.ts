@@ -92,11 +92,10 @@ function matmul(call: NativeCall, fused: boolean): NativeResult {
 
   const out = outF32(sizeOf(outShape));
   const batch = sizeOf(batchShape);
-  if (out.length > 0 && batch === 1 && perColumn(bias, N) && perColumn(prelu, N)) {
-    // The common case (one matrix product, a bias per output column): no stride bookkeeping,
-    // which costs more than a small product itself.
-    const p = new Float64Array(HEADER + PER_BATCH);
-    p[0] = 1;
+  // The addon's parameter block: the product's shape and strides, then per-batch offsets.
+  const header = (batches: number): Float64Array => {
+    const p = new Float64Array(HEADER + batches * PER_BATCH);
+    p[0] = batches;
     p[1] = M;
     p[2] = N;
     p[3] = K;
@@ -106,6 +105,12 @@ function matmul(call: NativeCall, fused: boolean): NativeResult {
     p[7] = transposeB ? bCols : 1;
     p[8] = act;
     p[9] = alpha;
+    return p;
+  };
+  if (out.length > 0 && batch === 1 && perColumn(bias, N) && perColumn(prelu, N)) {
+    // The common case (one matrix product, a bias per output column): no stride bookkeeping,
+    // which costs more than a small product itself.
+    const p = header(1);
     p[11] = bias && sizeOf(bias.shape) > 1 ? 1 : 0;
     p[13] = prelu && sizeOf(prelu.shape) > 1 ? 1 : 0;
     addon.matmul(av, bv, out, p, bias?.values ?? null, prelu?.values ?? null);
@@ -117,17 +122,7 @@ function matmul(call: NativeCall, fused: boolean): NativeResult {
     const bStr = broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * bRows * bCols);
     const biasStr = bias ? broadcastStrides(bias.shape, outShape) : new Array<number>(rank).fill(0);
     const preluStr = prelu ? broadcastStrides(prelu.shape, outShape) : new Array<number>(rank).fill(0);
-    const p = new Float64Array(HEADER + batch * PER_BATCH);
-    p[0] = batch;
-    p[1] = M;
-    p[2] = N;
-    p[3] = K;
-    p[4] = transposeA ? 1 : aCols;
-    p[5] = transposeA ? aCols : 1;
-    p[6] = transposeB ? 1 : bCols;
-    p[7] = transposeB ? bCols : 1;
-    p[8] = act;
-    p[9] = alpha;
+    const p = header(batch);
     p[10] = biasStr[rank - 2] ?? 0;
     p[11] = biasStr[rank - 1] ?? 0;
     p[12] = preluStr[rank - 2] ?? 0;

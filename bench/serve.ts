@@ -23,7 +23,7 @@
  *
  * Options: --duration <s> (per concurrency, default 10), --rss-seconds <s> (default 60), --quick
  * (3 s and 15 s), --monitor (the live monitor on, as `modelauto serve` runs it: metrics, prediction
- * log, drift), --max-delay-ms <ms>, --max-batch <n>, --threads <n>, --json.
+ * log, drift), --max-delay-ms <ms>, --max-batch <n>, --threads <n>, --inference-thread worker|main, --json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -78,7 +78,11 @@ const serverOptions = {
   maxDelayMs: numberFlag('--max-delay-ms', 2),
   maxBatch: numberFlag('--max-batch', 64),
   threads: numberFlag('--threads', 1),
+  inferenceThread: (flag('--inference-thread') ?? 'worker') as 'worker' | 'main',
 };
+if (!['worker', 'main'].includes(serverOptions.inferenceThread)) {
+  throw new Error(`--inference-thread: expected worker or main, got "${serverOptions.inferenceThread}"`);
+}
 const say = (line: string) => {
   if (!json) process.stdout.write(`${line}\n`);
 };
@@ -168,7 +172,7 @@ async function main(): Promise<void> {
     server = started.process;
     const url = `${started.url}/v1/models/mnist:predict`;
     say(
-      `server ${started.url} (pid ${started.pid}), ${monitored ? 'live monitor ON (metrics, prediction log, drift)' : 'no monitor'}, max batch ${serverOptions.maxBatch}, max delay ${serverOptions.maxDelayMs} ms`,
+      `server ${started.url} (pid ${started.pid}), ${monitored ? 'live monitor ON (metrics, prediction log, drift)' : 'no monitor'}, max batch ${serverOptions.maxBatch}, max delay ${serverOptions.maxDelayMs} ms, onnxruntime on the ${serverOptions.inferenceThread === 'worker' ? 'inference thread' : "server's thread"}`,
     );
     const load = (connections: number, seconds: number) => loadTest(url, body, connections, seconds);
 

@@ -265,15 +265,16 @@ export class Preprocessor {
         `expected ${n} samples of shape [${st.shape.join(', ')}] (${n * size} values), got ${data.length} values`,
       );
     }
+    // Float32Array (server requests) and other inputs (datasets) each get a loop of their own: one loop
+    // seeing both element kinds runs several times slower on each (a request's 784 pixels cost 4 µs).
     const x = new Float32Array(data.length);
-    const apply = pixelFunction(st.pixels);
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i] as number;
-      if (!Number.isFinite(v))
-        throw invalid(
-          `value ${i % size} of sample ${Math.floor(i / size)} is ${v}: expected a finite number`,
-        );
-      x[i] = apply(v);
+    const bad =
+      data instanceof Float32Array ? scalePixels32(data, st.pixels, x) : scalePixels(data, st.pixels, x);
+    if (bad >= 0) {
+      const v = data[bad] as number;
+      throw invalid(
+        `value ${bad % size} of sample ${Math.floor(bad / size)} is ${v}: expected a finite number`,
+      );
     }
     return { x, shape: [n, ...st.shape] };
   }
@@ -344,14 +345,40 @@ export class Preprocessor {
   }
 }
 
-function pixelFunction(p: PixelScaling): (v: number) => number {
+/**
+ * Writes the scaled pixels into `x`; returns the index of the first value that is not finite, or -1.
+ * (Scaling is v / divisor or (v - mean) / std in double precision, then rounded to float32.)
+ */
+function scalePixels(data: Uint8Array | ArrayLike<number>, p: PixelScaling, x: Float32Array): number {
+  const [sub, div] = scaleTerms(p);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as number;
+    if (!Number.isFinite(v)) return i;
+    x[i] = div === 0 ? 0 : (v - sub) / div;
+  }
+  return -1;
+}
+
+/** scalePixels for Float32Array input (the same arithmetic; a loop of its own, see transformTensor). */
+function scalePixels32(data: Float32Array, p: PixelScaling, x: Float32Array): number {
+  const [sub, div] = scaleTerms(p);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as number;
+    if (!Number.isFinite(v)) return i;
+    x[i] = div === 0 ? 0 : (v - sub) / div;
+  }
+  return -1;
+}
+
+/** Pixel scaling as (v - sub) / div; div 0 stands for a constant feature (standardized to 0). */
+function scaleTerms(p: PixelScaling): [number, number] {
   switch (p.method) {
     case 'scale':
-      return (v) => v / p.divisor;
+      return [0, p.divisor];
     case 'standardize':
-      return p.std === 0 ? () => 0 : (v) => (v - p.mean) / p.std;
+      return [p.mean, p.std];
     case 'none':
-      return (v) => v;
+      return [0, 1];
   }
 }
 

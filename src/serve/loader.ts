@@ -25,6 +25,7 @@ import {
   type FeatureBuilder,
 } from './features.js';
 import { OnnxModelRuntime } from './onnx-runtime.js';
+import { OnnxThreadRuntime } from './onnx-thread.js';
 import type { ModelRuntime, RuntimeTensorInfo } from './runtime.js';
 import {
   preprocessedInputs,
@@ -38,12 +39,17 @@ export const RUNTIME_CHOICES = ['auto', 'onnx', 'tfjs'] as const;
 export type RuntimeChoice = (typeof RUNTIME_CHOICES)[number];
 export const PRECISIONS = ['float', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
+/** Where ONNX sessions run: an inference thread per version (onnx-thread.ts), or the server's thread. */
+export const INFERENCE_THREADS = ['worker', 'main'] as const;
+export type InferenceThread = (typeof INFERENCE_THREADS)[number];
 
 export interface LoadOptions {
   runtime: RuntimeChoice;
   precision: Precision;
   /** onnxruntime intra-op threads. */
   threads: number;
+  /** Default 'worker'. */
+  inferenceThread?: InferenceThread;
 }
 
 export interface LoadedModel {
@@ -147,7 +153,8 @@ async function loadOnnx(files: VersionFiles, exp: OnnxExport, options: LoadOptio
   const entry = m.files.find((f) => f.path === file);
   const name = `${exp.prefix}${file}`;
   const bytes = await files.read(name, entry?.sha256);
-  const runtime = await OnnxModelRuntime.create(
+  const create = options.inferenceThread === 'main' ? OnnxModelRuntime.create : OnnxThreadRuntime.create;
+  const runtime: ModelRuntime = await create(
     new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     {
       threads: options.threads,

@@ -9,7 +9,8 @@
  * inference response, failures included, and in OIP's `id`.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { ModelautoError } from '../core/errors.js';
 import type { DecodedInputs } from './features.js';
 import type { ModelManager } from './manager.js';
@@ -84,13 +85,6 @@ export interface InferenceTrace {
   inferenceSeconds: number | null;
 }
 
-const traces = new WeakMap<FastifyRequest, InferenceTrace>();
-
-/** The trace of an inference request (only when an observer is installed). */
-export function traceOf(request: FastifyRequest): InferenceTrace | undefined {
-  return traces.get(request);
-}
-
 /** Checks a client-chosen request id; `what` names where it came from. */
 export function checkRequestId(id: string, what: string): string {
   // eslint-disable-next-line no-control-regex
@@ -104,9 +98,13 @@ export function checkRequestId(id: string, what: string): string {
 }
 
 /** Replaces the trace's id with the client's (OIP's body `id`), in the response header too. */
-export function adoptRequestId(trace: InferenceTrace, reply: FastifyReply, id: string): void {
+export function adoptRequestId(
+  trace: InferenceTrace,
+  response: { header(name: string, value: string): void },
+  id: string,
+): void {
   trace.requestId = checkRequestId(id, '"id"');
-  reply.header(REQUEST_ID_HEADER, trace.requestId);
+  response.header(REQUEST_ID_HEADER, trace.requestId);
 }
 
 function protocolOf(url: string): ServeProtocol | undefined {
@@ -148,14 +146,22 @@ export class RequestTracer {
     this.onInference = observer.onInference?.bind(observer);
   }
 
-  /** Starts the trace of an inference request; throws (400) on a bad `x-request-id` header. */
-  begin(request: FastifyRequest, reply: FastifyReply): void {
-    if (request.method !== 'POST' || !protocolOf(request.url)) return;
-    const header = request.headers[REQUEST_ID_HEADER];
+  /**
+   * Starts the trace of an inference request (undefined for other requests); throws (400) on a bad
+   * `x-request-id` header. `setHeader` sets a response header.
+   */
+  begin(
+    method: string,
+    url: string,
+    headers: IncomingHttpHeaders,
+    setHeader: (name: string, value: string) => void,
+  ): InferenceTrace | undefined {
+    if (method !== 'POST' || !protocolOf(url)) return undefined;
+    const header = headers[REQUEST_ID_HEADER];
     const requestId =
       typeof header === 'string' ? checkRequestId(header, `header ${REQUEST_ID_HEADER}`) : randomUUID();
-    reply.header(REQUEST_ID_HEADER, requestId);
-    traces.set(request, {
+    setHeader(REQUEST_ID_HEADER, requestId);
+    return {
       requestId,
       receivedAt: this.now(),
       startedAt: performance.now(),
@@ -166,17 +172,14 @@ export class RequestTracer {
       outputs: null,
       signature: null,
       inferenceSeconds: null,
-    });
+    };
   }
 
   /** The response has been sent (`finished`) or the connection dropped: reports a sent one. */
-  end(request: FastifyRequest, status: number, finished: boolean): void {
-    const trace = traces.get(request);
-    if (!trace) return;
-    traces.delete(request);
+  end(trace: InferenceTrace, url: string, status: number, finished: boolean): void {
     if (!finished || !this.onInference) return;
-    const protocol = protocolOf(request.url) as ServeProtocol;
-    const model = trace.model ?? modelOf(request.url, protocol, this.manager);
+    const protocol = protocolOf(url) as ServeProtocol;
+    const model = trace.model ?? modelOf(url, protocol, this.manager);
     if (model === null) return;
     try {
       this.onInference({

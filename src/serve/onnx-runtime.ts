@@ -1,8 +1,9 @@
 /**
  * onnxruntime-node as a serving runtime: one InferenceSession per loaded version.
  *
- * onnxruntime-node runs a session on the calling (main) thread, with `threads - 1` helper threads per
- * operator, so batches are what make the cost of a call pay off: one call per batch, not per request.
+ * onnxruntime-node runs a session on the calling thread, with `threads - 1` helper threads per operator,
+ * so batches are what make the cost of a call pay off: one call per batch, not per request. The server
+ * runs it in an inference thread (onnx-thread.ts) unless told to keep it on the server's own thread.
  */
 import * as ort from 'onnxruntime-node';
 import { ModelautoError } from '../core/errors.js';

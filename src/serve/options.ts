@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { AliasSchema, ModelNameSchema } from '../store/registry.js';
-import { PRECISIONS, RUNTIME_CHOICES } from './loader.js';
+import { INFERENCE_THREADS, PRECISIONS, RUNTIME_CHOICES } from './loader.js';
 
 const int = (what: string) => z.int(`${what}: expected an integer`);
 
@@ -39,6 +39,11 @@ export const ServeOptionsSchema = z
       .default(16 * 1024 * 1024),
     /** onnxruntime intra-op threads per session (0: onnxruntime's default). */
     threads: int('threads').min(0).max(256).default(1),
+    /**
+     * Where ONNX sessions run: 'worker' (an inference thread per version, so that the server's thread
+     * keeps answering while a batch runs) or 'main' (the server's thread).
+     */
+    inferenceThread: z.enum(INFERENCE_THREADS).default('worker'),
     runtime: z.enum(RUNTIME_CHOICES).default('auto'),
     precision: z.enum(PRECISIONS).default('float'),
     /** How often the registry is read for alias moves (0: only admin moves are followed). */

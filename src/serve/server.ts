@@ -55,7 +55,12 @@ export async function startServer(input: StartServerOptions = {}): Promise<Runni
   const manager = new ModelManager({
     stores,
     models: options.models,
-    load: { runtime: options.runtime, precision: options.precision, threads: options.threads },
+    load: {
+      runtime: options.runtime,
+      precision: options.precision,
+      threads: options.threads,
+      inferenceThread: options.inferenceThread,
+    },
     batching: {
       maxBatch: options.maxBatch,
       maxDelayMs: options.maxDelayMs,

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { PRECISIONS, RUNTIME_CHOICES } from '../../serve/loader.js';
+import { INFERENCE_THREADS, PRECISIONS, RUNTIME_CHOICES } from '../../serve/loader.js';
 import { startMonitoredServer } from '../../monitor/server.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../serve/server.js';
 import { globals, oneOf, output, positiveInt } from '../context.js';
@@ -80,6 +80,12 @@ export function registerServe(program: Command): void {
       1,
     )
     .option(
+      '--inference-thread <where>',
+      `where ONNX models run: ${INFERENCE_THREADS.join(', ')} (worker: a thread per version, the server's thread keeps answering)`,
+      oneOf('--inference-thread', INFERENCE_THREADS),
+      'worker',
+    )
+    .option(
       '--runtime <name>',
       `inference runtime: ${RUNTIME_CHOICES.join(', ')} (auto: ONNX when exported, else tfjs)`,
       oneOf('--runtime', RUNTIME_CHOICES),
@@ -130,6 +136,7 @@ export function registerServe(program: Command): void {
         bodyLimit: opts.bodyLimit,
         threads: opts.threads,
         runtime: opts.runtime,
+        inferenceThread: opts.inferenceThread,
         precision: opts.precision,
         pollIntervalMs: opts.pollMs,
         ...(opts.shadowLog ? { shadowLog: opts.shadowLog } : {}),

@@ -12,7 +12,7 @@ import { ERROR_CODES, ModelautoError, type ErrorCode } from '../../core/errors.j
 import type { DriftReport } from '../types.js';
 import type { DriftComputeOptions } from './drift-compute.js';
 import type { WindowSlice } from './input-window.js';
-import { startWorker } from './worker-source.js';
+import { startWorker } from '../../core/worker-source.js';
 
 /** What the thread is asked (drift-worker.ts)... */
 export type DriftCall =

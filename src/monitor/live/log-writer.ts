@@ -11,7 +11,7 @@ import type { Worker } from 'node:worker_threads';
 import { ModelautoError } from '../../core/errors.js';
 import type { PredictionLog, PredictionRecord, PruneLimits } from '../../store/prediction-log.js';
 import { releaseValues, unpackRecords, type PackedRecords } from './packed-records.js';
-import { startWorker } from './worker-source.js';
+import { startWorker } from '../../core/worker-source.js';
 
 export interface LogWriter {
   readonly location: string;

@@ -5,12 +5,13 @@
  * every /admin URL, and the bookkeeping a graceful shutdown needs (requests in flight, refusing new ones).
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { matchInfer, matchInstances } from '../fast-body.js';
-import { parseJsonBody } from '../json.js';
+import { createServer } from 'node:http';
 import { RequestTracer } from '../observer.js';
 import { authorize, registerAdmin } from './admin.js';
 import type { ServerContext } from './context.js';
-import { HttpError, sendError } from './errors.js';
+import { directLane } from './direct.js';
+import { HttpError, sendError, shuttingDown } from './errors.js';
+import { fastifyTraces, readBody } from './exchange.js';
 import { registerOip } from './oip.js';
 import { registerTfServing } from './tfserving.js';
 
@@ -24,16 +25,6 @@ export interface AppState {
   onIdle: (() => void) | undefined;
 }
 
-/** The body of an inference request read by the fast lane (fast-body.ts), or undefined. */
-function fastBody(request: FastifyRequest, bytes: Buffer): object | undefined {
-  if (request.method !== 'POST') return undefined;
-  const url = request.url;
-  if (url.indexOf('?') >= 0) return undefined;
-  if (url.startsWith('/v1/models/') && url.endsWith(':predict')) return matchInstances(bytes);
-  if (url.startsWith('/v2/models/') && url.endsWith('/infer')) return matchInfer(bytes);
-  return undefined;
-}
-
 export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
   /** Requests counted in state.receiving. */
   const receiving = new WeakSet<FastifyRequest>();
@@ -42,13 +33,20 @@ export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
   };
   const tracer = ctx.observer ? new RequestTracer(ctx.observer, ctx.manager, ctx.log) : undefined;
 
+  const direct = directLane(ctx, state, tracer);
+  // Time to receive a whole request (slow uploads); handling has its own deadline.
+  const requestTimeout = Math.max(ctx.requestTimeoutMs, 30_000);
   const app = Fastify({
+    // One node:http server for both lanes: inference POSTs take the direct lane (direct.ts).
+    serverFactory: (handler) =>
+      createServer({ keepAliveTimeout: 65_000, requestTimeout }, (req, res) => {
+        if (!direct(req, res)) handler(req, res);
+      }),
     bodyLimit: ctx.bodyLimit,
     logger: false,
     // Closing is handled below, so the 503 body is `{"error": ...}` like every other error.
     return503OnClosing: false,
-    // Time to receive a whole request (slow uploads); handling has its own deadline.
-    requestTimeout: Math.max(ctx.requestTimeoutMs, 30_000),
+    requestTimeout,
     keepAliveTimeout: 65_000,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   });
@@ -59,7 +57,7 @@ export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
     arrived(request);
     try {
       const bytes = body as Buffer;
-      done(null, fastBody(request, bytes) ?? parseJsonBody(bytes.toString('utf8')));
+      done(null, readBody(request.method, request.url, bytes));
     } catch (e) {
       done(e as Error, undefined);
     }
@@ -72,12 +70,7 @@ export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
   // tripled the GC time.)
   app.addHook('onRequest', (request, reply, done) => {
     if (state.closing) {
-      reply.header('connection', 'close').header('retry-after', '1');
-      sendError(
-        reply,
-        new HttpError(503, 'UNAVAILABLE', 'the server is shutting down; retry on another instance'),
-        ctx.bodyLimit,
-      );
+      sendError(reply, shuttingDown(), ctx.bodyLimit);
       return;
     }
     const res = reply.raw;
@@ -90,12 +83,17 @@ export function buildApp(ctx: ServerContext, state: AppState): FastifyInstance {
     res.on('close', () => {
       arrived(request);
       state.inflight--;
-      tracer?.end(request, res.statusCode, res.writableFinished);
+      const trace = fastifyTraces.get(request);
+      if (trace) {
+        fastifyTraces.delete(request);
+        tracer?.end(trace, request.url, res.statusCode, res.writableFinished);
+      }
       if (state.inflight === 0) state.onIdle?.();
     });
     try {
       if (request.url.startsWith('/admin')) authorize(request, ctx.adminToken);
-      tracer?.begin(request, reply);
+      const trace = tracer?.begin(request.method, request.url, request.headers, (n, v) => reply.header(n, v));
+      if (trace) fastifyTraces.set(request, trace);
     } catch (e) {
       sendError(reply, e, ctx.bodyLimit);
       return;

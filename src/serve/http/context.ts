@@ -3,15 +3,15 @@
  * decode against its signature, check the batch, run it through the batcher within the request's
  * deadline, answer, then (shadow mode) let the challenger answer a copy for the record.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ModelautoError } from '../../core/errors.js';
 import type { DecodedRequest } from '../decode-tf.js';
 import type { ModelManager, Routed } from '../manager.js';
-import { adoptRequestId, REQUEST_ID_HEADER, traceOf, type ServeObserver } from '../observer.js';
+import { adoptRequestId, REQUEST_ID_HEADER, type ServeObserver } from '../observer.js';
 import type { ServedOutputs, ServedVersion } from '../served-version.js';
 import type { ShadowRecorder } from '../shadow.js';
 import type { ServedSignature } from '../signature.js';
 import type { Deadlines } from './deadlines.js';
+import type { Exchange } from './exchange.js';
 import type { ModelTarget } from './paths.js';
 
 export interface ServerContext {
@@ -32,14 +32,15 @@ export interface ServerContext {
 /** The header that tells which version answered (both protocols; OIP also has model_version). */
 export const VERSION_HEADER = 'x-model-version';
 
-export function bodyOf(request: FastifyRequest): unknown {
-  if (request.body === undefined || request.body === null) {
+/** The parsed body of a request that must have one. */
+export function bodyOf(body: unknown): unknown {
+  if (body === undefined || body === null) {
     throw new ModelautoError(
       'INVALID_ARGUMENT',
       'malformed JSON: the request body is empty; expected a JSON object',
     );
   }
-  return request.body;
+  return body;
 }
 
 /**
@@ -48,21 +49,21 @@ export function bodyOf(request: FastifyRequest): unknown {
  */
 export async function runInference(
   ctx: ServerContext,
-  reply: FastifyReply,
+  ex: Exchange,
   target: ModelTarget,
   decode: (sig: ServedSignature) => DecodedRequest,
   respond: (out: ServedOutputs, version: ServedVersion, requestId: string | undefined) => string,
   clientId?: string,
 ): Promise<void> {
-  const trace = ctx.observer ? traceOf(reply.request) : undefined;
+  const trace = ex.trace;
   let requestId: string | undefined;
   if (trace) {
-    if (clientId !== undefined) adoptRequestId(trace, reply, clientId);
+    if (clientId !== undefined) adoptRequestId(trace, ex, clientId);
     requestId = trace.requestId;
   } else {
-    const header = reply.request.headers[REQUEST_ID_HEADER];
+    const header = ex.headers[REQUEST_ID_HEADER];
     requestId = clientId ?? (typeof header === 'string' ? header : undefined);
-    if (typeof header === 'string') reply.header(REQUEST_ID_HEADER, header);
+    if (typeof header === 'string') ex.header(REQUEST_ID_HEADER, header);
   }
   const routed = ctx.manager.route(target.model, {
     ...(target.version !== undefined ? { version: target.version } : {}),
@@ -100,7 +101,8 @@ export async function runInference(
     version.release();
   }
   const ms = performance.now() - started;
-  reply.header(VERSION_HEADER, String(version.version)).header('content-type', 'application/json').send(body);
+  ex.header(VERSION_HEADER, String(version.version));
+  ex.send(200, body);
   const shadow = ctx.manager.shadowFor(target.model, routed);
   if (shadow) void runShadow(ctx, shadow, routed, decode, out, ms);
 }

@@ -22,6 +22,24 @@ export class HttpError extends ModelautoError {
   }
 }
 
+/** The 503 a server that is shutting down answers (either lane). */
+export function shuttingDown(): HttpError {
+  return new HttpError(503, 'UNAVAILABLE', 'the server is shutting down; retry on another instance', {
+    connection: 'close',
+    'retry-after': '1',
+  });
+}
+
+/** The 413 of a body over the limit; the connection is closed rather than read to its end. */
+export function tooLarge(bodyLimit: number): HttpError {
+  return new HttpError(
+    413,
+    'INVALID_ARGUMENT',
+    `the request body is larger than the server's limit of ${bodyLimit} bytes (--body-limit)`,
+    { connection: 'close' },
+  );
+}
+
 interface FrameworkError {
   statusCode?: number;
   code?: string;
@@ -31,7 +49,7 @@ interface FrameworkError {
 function frameworkMessage(e: FrameworkError, bodyLimit: number): string {
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `the request body is larger than the server's limit of ${bodyLimit} bytes (--body-limit)`;
+      return tooLarge(bodyLimit).message;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'malformed JSON: the request body is empty; expected a JSON object';
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

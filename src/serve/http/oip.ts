@@ -15,6 +15,7 @@ import type { ServedVersion } from '../served-version.js';
 import { inputShape, outputShape } from '../signature.js';
 import { bodyOf, runInference, type ServerContext } from './context.js';
 import { HttpError } from './errors.js';
+import { fastifyExchange, type Exchange } from './exchange.js';
 import { parseOipPath, type ModelTarget } from './paths.js';
 
 /** Triton's classification extension: `"parameters": {"classification": N}` on a requested output. */
@@ -59,53 +60,57 @@ export function registerOip(app: FastifyInstance, ctx: ServerContext): void {
   });
 
   app.post('/v2/models/*', async (request, reply) => {
-    const { target, action } = parseOipPath(request.url);
-    if (action !== 'infer') throw new HttpError(405, 'USAGE', `model ${action} takes GET`, { allow: 'GET' });
-    const raw = request.body;
-    if (raw instanceof FastInfer) {
-      // Read straight into typed arrays (app.ts); the general decoder when the model needs it.
-      await runInference(
-        ctx,
-        reply,
-        target,
-        (sig) => decodeFastInfer(raw, sig) ?? decodeInfer(parseInferBody(parseJsonBody(raw.text())), sig),
-        (out, version, requestId) =>
-          oipInferResponse(out, {
-            model: target.model,
-            version: version.version,
-            id: requestId,
-            requested: undefined,
-            labels: version.signature.labels,
-          }),
-        raw.id,
-      );
-      return reply;
-    }
-    const body = parseInferBody(bodyOf(request));
+    await oipPost(ctx, fastifyExchange(request, reply), request.url, request.body);
+    return reply;
+  });
+}
+
+/** POST /v2/models/...: infer (both lanes, see exchange.ts). */
+export async function oipPost(ctx: ServerContext, ex: Exchange, url: string, raw: unknown): Promise<void> {
+  const { target, action } = parseOipPath(url);
+  if (action !== 'infer') throw new HttpError(405, 'USAGE', `model ${action} takes GET`, { allow: 'GET' });
+  if (raw instanceof FastInfer) {
+    // Read straight into typed arrays (fast-body.ts); the general decoder when the model needs it.
     await runInference(
       ctx,
-      reply,
+      ex,
       target,
-      (sig) => {
-        checkOutputs(
-          body,
-          sig.outputs.map((o) => o.name),
-          sig.labels,
-        );
-        return decodeInfer(body, sig);
-      },
+      (sig) => decodeFastInfer(raw, sig) ?? decodeInfer(parseInferBody(parseJsonBody(raw.text())), sig),
       (out, version, requestId) =>
         oipInferResponse(out, {
           model: target.model,
           version: version.version,
           id: requestId,
-          requested: body.outputs,
+          requested: undefined,
           labels: version.signature.labels,
         }),
-      body.id,
+      raw.id,
     );
-    return reply;
-  });
+    return;
+  }
+  const body = parseInferBody(bodyOf(raw));
+  await runInference(
+    ctx,
+    ex,
+    target,
+    (sig) => {
+      checkOutputs(
+        body,
+        sig.outputs.map((o) => o.name),
+        sig.labels,
+      );
+      return decodeInfer(body, sig);
+    },
+    (out, version, requestId) =>
+      oipInferResponse(out, {
+        model: target.model,
+        version: version.version,
+        id: requestId,
+        requested: body.outputs,
+        labels: version.signature.labels,
+      }),
+    body.id,
+  );
 }
 
 function addressed(ctx: ServerContext, target: ModelTarget): ServedVersion {

@@ -13,6 +13,7 @@ import { parseJsonBody } from '../json.js';
 import { inputShape, outputShape, type ServedSignature } from '../signature.js';
 import { bodyOf, runInference, type ServerContext } from './context.js';
 import { HttpError } from './errors.js';
+import { fastifyExchange, type Exchange } from './exchange.js';
 import { parseTfPath, type ModelTarget } from './paths.js';
 
 export function registerTfServing(app: FastifyInstance, ctx: ServerContext): void {
@@ -24,48 +25,57 @@ export function registerTfServing(app: FastifyInstance, ctx: ServerContext): voi
   });
 
   app.post('/v1/models/*', async (request, reply) => {
-    const { target, action } = parseTfPath(request.url);
-    if (action === 'status' || action === 'metadata') throw methodNotAllowed(action, 'GET');
-    if (action === 'predict') {
-      const raw = request.body;
-      if (raw instanceof FastInstances) {
-        // Read straight into a Float32Array (app.ts); the general decoder when the model needs it.
-        await runInference(
-          ctx,
-          reply,
-          target,
-          (sig) =>
-            decodeFastInstances(raw, sig) ?? decodePredict(parsePredictBody(parseJsonBody(raw.text())), sig),
-          (out) => tfPredictResponse(out, 'row'),
-        );
-        return reply;
-      }
-      const body = parsePredictBody(bodyOf(request));
-      await runInference(
-        ctx,
-        reply,
-        target,
-        (sig) => decodePredict(body, sig),
-        (out) => tfPredictResponse(out, body.format),
-      );
-      return reply;
-    }
-    const examples = parseExamplesBody(bodyOf(request), action);
-    await runInference(
-      ctx,
-      reply,
-      target,
-      (sig) => {
-        checkTask(sig, action, target.model);
-        return decodeExamples(examples, sig);
-      },
-      (out, version) =>
-        action === 'classify'
-          ? tfClassifyResponse(out, version.signature.labels ?? [])
-          : tfRegressResponse(out),
-    );
+    await tfServingPost(ctx, fastifyExchange(request, reply), request.url, request.body);
     return reply;
   });
+}
+
+/** POST /v1/models/...: :predict, :classify and :regress (both lanes, see exchange.ts). */
+export async function tfServingPost(
+  ctx: ServerContext,
+  ex: Exchange,
+  url: string,
+  raw: unknown,
+): Promise<void> {
+  const { target, action } = parseTfPath(url);
+  if (action === 'status' || action === 'metadata') throw methodNotAllowed(action, 'GET');
+  if (action === 'predict') {
+    if (raw instanceof FastInstances) {
+      // Read straight into a Float32Array (fast-body.ts); the general decoder when the model needs it.
+      await runInference(
+        ctx,
+        ex,
+        target,
+        (sig) =>
+          decodeFastInstances(raw, sig) ?? decodePredict(parsePredictBody(parseJsonBody(raw.text())), sig),
+        (out) => tfPredictResponse(out, 'row'),
+      );
+      return;
+    }
+    const body = parsePredictBody(bodyOf(raw));
+    await runInference(
+      ctx,
+      ex,
+      target,
+      (sig) => decodePredict(body, sig),
+      (out) => tfPredictResponse(out, body.format),
+    );
+    return;
+  }
+  const examples = parseExamplesBody(bodyOf(raw), action);
+  await runInference(
+    ctx,
+    ex,
+    target,
+    (sig) => {
+      checkTask(sig, action, target.model);
+      return decodeExamples(examples, sig);
+    },
+    (out, version) =>
+      action === 'classify'
+        ? tfClassifyResponse(out, version.signature.labels ?? [])
+        : tfRegressResponse(out),
+  );
 }
 
 function methodNotAllowed(action: string, allowed: string): HttpError {

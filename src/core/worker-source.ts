@@ -1,7 +1,7 @@
 /**
- * How the monitor starts its worker threads (the prediction log writer, the drift computation): the
- * compiled .js next to the calling module, or, when running from TypeScript sources (tests, tsx), the
- * .ts through tsx's loader registered inside the worker.
+ * How modelauto starts its worker threads (the monitor's log writer and drift computation, the
+ * server's inference threads): the compiled .js next to the calling module, or, when running from
+ * TypeScript sources (tests, tsx), the .ts through tsx's loader registered inside the worker.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';

@@ -13,9 +13,10 @@
  * Targets: requests/s at c=64 >= 1.0x the in-process batch-1 calls/s; p99 at c=16 <= 10 ms; 0 errors;
  * RSS flat (here: < 10% growth between the first and the last sample of the long run).
  *
- * Besides req/s it prints the server's CPU time per request (from /proc), which depends less on how
- * busy the machine is (the load generator shares the same cores), and the load average before and
- * after (the machine may be shared).
+ * Besides req/s it prints the server's CPU time per request (from /proc), all threads and the event
+ * loop's thread alone (under load the event loop is what limits a Node server), which depend less on
+ * how busy the machine is (the load generator shares the same cores), and the load average before
+ * and after (the machine may be shared).
  *
  * The ceiling: the same autocannon run at c=64 against a bare node:http server that answers every
  * request with a fixed prediction-sized body and does no work at all. No server built on node:http
@@ -185,12 +186,15 @@ async function main(): Promise<void> {
       errors: number;
       meanBatch: number;
       cpuUs: number;
+      loopUs: number;
     }[] = [];
     for (const c of [1, 16, 64]) {
       const before = await batchStats(started.url);
       const cpuBefore = cpuSeconds(started.pid);
+      const loopBefore = cpuSeconds(started.pid, true);
       const r = await load(c, duration);
       const cpuUs = ((cpuSeconds(started.pid) - cpuBefore) / Math.max(1, r.requests.total)) * 1e6;
+      const loopUs = ((cpuSeconds(started.pid, true) - loopBefore) / Math.max(1, r.requests.total)) * 1e6;
       const after = await batchStats(started.url);
       const meanBatch = (after.rows - before.rows) / Math.max(1, after.batches - before.batches);
       const errors = r.errors + r.timeouts + r.non2xx;
@@ -202,11 +206,13 @@ async function main(): Promise<void> {
         errors,
         meanBatch,
         cpuUs,
+        loopUs,
       });
       say(
         `c=${String(c).padStart(2)}: ${r.requests.average.toFixed(0).padStart(6)} req/s (${(r.requests.average / baseline).toFixed(2)}x in-process), ` +
           `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${errors}, mean batch ${meanBatch.toFixed(1)}, ` +
-          `server CPU ${cpuUs.toFixed(0)} us/request (in-process: ${(1e6 / baseline).toFixed(0)} us/call)`,
+          `server CPU ${cpuUs.toFixed(0)} us/request, ${loopUs.toFixed(0)} of them on the event loop's thread ` +
+          `(in-process: ${(1e6 / baseline).toFixed(0)} us/call)`,
       );
     }
 
@@ -374,9 +380,13 @@ async function batchStats(base: string): Promise<{ batches: number; rows: number
   return { batches: v?.batches ?? 0, rows: (v?.meanBatch ?? 0) * (v?.batches ?? 0) };
 }
 
-/** User + system CPU time of a process (Linux /proc; clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+/**
+ * User + system CPU time of a process, or of its main thread (the event loop) with `mainThread`
+ * (Linux /proc; clock ticks of 1/100 s).
+ */
+function cpuSeconds(pid: number, mainThread = false): number {
+  const file = mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
+  const fields = readFileSync(file, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 

@@ -94,6 +94,37 @@ function readRun(b: Buffer, at: number): number {
   let integers = true;
   for (;;) {
     c = b[++p] as number;
+    // The common case first: a non-negative integer right before the ',' or ']' (pixels, counts).
+    // Anything else (a sign, a fraction, whitespace, a leading zero) is read again below.
+    if (c >= 0x31 && c <= 0x39) {
+      let q = p;
+      let m = c - 0x30;
+      let d = b[++q] as number;
+      while (d >= 0x30 && d <= 0x39) {
+        m = m * 10 + (d - 0x30);
+        d = b[++q] as number;
+      }
+      if ((d === 0x2c || d === 0x5d) && q - p <= MAX_EXACT_DIGITS) {
+        if (n === scratch.length) scratch = grow(scratch, n);
+        scratch[n++] = m;
+        p = q;
+        if (d === 0x2c) continue;
+        runCount = n;
+        runIntegers = integers;
+        return p + 1;
+      }
+    } else if (c === 0x30) {
+      const d = b[p + 1] as number;
+      if (d === 0x2c || d === 0x5d) {
+        if (n === scratch.length) scratch = grow(scratch, n);
+        scratch[n++] = 0;
+        p++;
+        if (d === 0x2c) continue;
+        runCount = n;
+        runIntegers = integers;
+        return p + 1;
+      }
+    }
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p] as number;
     let negative = false;
     if (c === 0x2d) {
@@ -159,11 +190,7 @@ function readRun(b: Buffer, at: number): number {
       return readRunParsed(b, at);
     }
     if (!Number.isFinite(v)) return -1;
-    if (n === scratch.length) {
-      const grown = new Float64Array(n * 2);
-      grown.set(scratch);
-      scratch = grown;
-    }
+    if (n === scratch.length) scratch = grow(scratch, n);
     scratch[n++] = v;
     if (integers && scale !== 0 && !Number.isInteger(v)) integers = false;
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p] as number;
@@ -173,6 +200,12 @@ function readRun(b: Buffer, at: number): number {
     runIntegers = integers;
     return p + 1;
   }
+}
+
+function grow(a: Float64Array, n: number): Float64Array {
+  const grown = new Float64Array(n * 2);
+  grown.set(a);
+  return grown;
 }
 
 /** `readRun` for lists of long numbers: JSON.parse of the list's text, every element a finite number. */

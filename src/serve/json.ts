@@ -249,6 +249,13 @@ function trimFraction(s: string): string {
  */
 export function formatFloat32(v: number): string {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  // Most model outputs need nine digits: when six certainly do not read back, skip trying them.
+  const s = v !== 0 && sixDigitsMiss(Math.abs(v)) ? formatG(v, 9) : sixOrNine(v);
+  return s.includes('.') || s.includes('e') ? s : `${s}.0`;
+}
+
+/** "%g" when it reads back as the same float32, else "%.9g". */
+function sixOrNine(v: number): string {
   // Six digits rounded the JavaScript way first: a tie only matters when six digits are kept, and
   // only a value that fits in few binary digits can be a tie (the test `significant` starts with).
   let s = formatG(v, 6, false);
@@ -257,8 +264,28 @@ export function formatFloat32(v: number): string {
     s = formatG(v, 6);
     exact = Math.fround(Number(s)) === v;
   }
-  if (!exact) s = formatG(v, 9);
-  return s.includes('.') || s.includes('e') ? s : `${s}.0`;
+  return exact ? s : formatG(v, 9);
+}
+
+const POW10 = Float64Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+
+/**
+ * True when `a` (> 0, a float32) rounded to six significant digits the JavaScript way certainly does
+ * not read back as `a`; false when it may (then sixOrNine tries). The rounding is done in double
+ * precision: 10^k is exact for k <= 22, so m and d below are each within one rounding of the exact
+ * values, and a value too close to a rounding tie, or near a power of ten, is left to the full path.
+ * Every double within 1e-15 of d then reads back as the same float32 only when the printed digits do.
+ */
+function sixDigitsMiss(a: number): boolean {
+  const e = Math.floor(Math.log10(a));
+  if (e < -17 || e > 22) return false;
+  const m = e <= 5 ? a * (POW10[5 - e] as number) : a / (POW10[e - 5] as number);
+  if (m < 99_999.5 || m >= 999_999.5) return false;
+  if (Math.abs(m - Math.floor(m) - 0.5) < 1e-6) return false;
+  const r = Math.round(m);
+  const d = e <= 5 ? r / (POW10[5 - e] as number) : r * (POW10[e - 5] as number);
+  const lo = Math.fround(d * (1 - 1e-15));
+  return lo === Math.fround(d * (1 + 1e-15)) && lo !== a;
 }
 
 /** The same for strict JSON documents (Open Inference Protocol): non-finite values become null. */

@@ -72,7 +72,7 @@ const MAX_EXACT_DIGITS = 15;
 const POW10 = Float64Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 /** Where `readRun` puts the numbers of the run it read (one request at a time: the event loop). */
-let scratch = new Float64Array(4096);
+let scratch: Float64Array = new Float64Array(4096);
 let runCount = 0;
 let runIntegers = true;
 

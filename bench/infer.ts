@@ -247,7 +247,11 @@ async function trainCnnHead(
   head.setWeights(probe.layers[0]!.getWeights());
 }
 
-/** float, int8 dynamic and int8 static (and, for CNNs, static with every conv in int8), as bytes. */
+/**
+ * float, int8 dynamic and int8 static (QDQ), as bytes; for CNNs also the static variants: the one-channel
+ * first conv rewritten to run in int8 on 2x2 blocks (space-to-depth), the convs written as QLinearConv
+ * (integer ops), and every conv in int8 as it is.
+ */
 async function onnxModels(
   model: tf.LayersModel,
   calibration: Awaited<ReturnType<typeof calibrationBatches>>,
@@ -260,9 +264,20 @@ async function onnxModels(
     { engine: 'onnxruntime int8 dynamic', bytes: serializeOnnx(dynamic.int8!) },
     { engine: 'onnxruntime int8 static', bytes: serializeOnnx(statik.int8!) },
   ];
-  const floatLayers = statik.quantization?.floatLayers ?? [];
-  if (cnn && floatLayers.length > 0) {
-    // What keeping the one-channel conv in float is worth: the same export with every conv in int8.
+  if (!cnn) return out;
+  const variants = [
+    { engine: 'onnxruntime int8 static, integer ops', options: { integerOps: true } },
+    { engine: 'onnxruntime int8 static, space-to-depth', options: { spaceToDepth: true } },
+    {
+      engine: 'onnxruntime int8 static, space-to-depth + integer ops',
+      options: { spaceToDepth: true, integerOps: true },
+    },
+  ];
+  for (const v of variants) {
+    const b = await buildOnnx(model, { int8: 'static', calibration, ...v.options });
+    out.push({ engine: v.engine, bytes: serializeOnnx(b.int8!) });
+  }
+  if ((statik.quantization?.floatLayers ?? []).length > 0) {
     const all = await buildOnnx(model, { int8: 'static', calibration, slowOpsInFloat: false });
     out.push({ engine: 'onnxruntime int8 static, all convs int8', bytes: serializeOnnx(all.int8!) });
   }

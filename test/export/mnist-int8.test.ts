@@ -283,12 +283,18 @@ describe('MNIST CNN: whole-model parity and static int8', () => {
     }
     const int8Nodes = build.int8!.nodes;
     expect(int8Nodes.filter((n) => n.op_type === 'QuantizeLinear').length).toBeGreaterThan(3);
+    // The first conv reads only the 26x26 pixels the layers after it use, in every file.
+    for (const g of [build.float, build.int8!, dynamic.int8!]) {
+      expect(g.nodes.filter((n) => n.op_type === 'Slice')).toHaveLength(1);
+    }
     // Per-channel weight scales: DequantizeLinear with an axis on int8 initializers.
     expect(
       int8Nodes.filter(
         (n) => n.op_type === 'DequantizeLinear' && n.attribute.some((at) => at.name === 'axis'),
       ),
     ).not.toHaveLength(0);
+    // QDQ form: no integer ops unless asked for (integerOps).
+    expect(int8Nodes.map((n) => n.op_type)).not.toContain('QLinearConv');
     // The one-channel first conv computes in float (onnxruntime's int8 kernel is slower for it); dynamic
     // int8 computes every conv in float (ConvInteger is slower still).
     expect(build.quantization?.floatLayers).toEqual([model.layers[1]!.name]);

@@ -74,6 +74,7 @@ const floatIs = (v: number) => (a: AttributeMessage) => a.f === v;
 /** Attributes whose value is the operator's default (ONNX operator docs, opset 17). */
 const DEFAULTS: Record<string, Record<string, (a: AttributeMessage) => boolean>> = {
   Conv: { strides: ones, dilations: ones, pads: zeros, group: intIs(1) },
+  QLinearConv: { strides: ones, dilations: ones, pads: zeros, group: intIs(1) },
   MaxPool: { strides: ones, dilations: ones, pads: zeros, ceil_mode: intIs(0), storage_order: intIs(0) },
   AveragePool: { strides: ones, pads: zeros, ceil_mode: intIs(0), count_include_pad: intIs(0) },
   Gemm: { alpha: floatIs(1), beta: floatIs(1), transA: intIs(0), transB: intIs(0) },

@@ -8,7 +8,8 @@ import type { OnnxGraph } from '../graph.js';
  * its QLinearConv has a reduction of only kh*kw values per output, which the int8 GEMM kernels handle
  * badly (about 7x slower than the float NCHWc convolution on the small MNIST CNN, 3.4 ms vs 0.46 ms per
  * batch of 128), while it holds ~1% of the weights. Depthwise convolutions (one channel per group too)
- * have their own int8 kernel and stay quantized.
+ * have their own int8 kernel and stay quantized. Static int8 export first rewrites such a conv when a 2x2
+ * max pooling follows it (space-to-depth.ts); the ones left are listed here.
  */
 export function slowInt8Ops(graph: OnnxGraph): string[] {
   const out: string[] = [];

@@ -18,6 +18,7 @@ import { storeWeightInt8 } from './weight-storage.js';
  * that any ONNX runtime can run; onnxruntime fuses each DQ → op → Q group into its int8 kernels
  * (QLinearConv, QGemm, QLinearMatMul, ...). Ops named in `floatNodes` (those onnxruntime runs faster in
  * float, see float-ops.ts) and ops whose input has no range keep float compute, their weights stored int8.
+ * With `integerOps` the export then writes the groups onnxruntime fuses as those integer ops (integer-ops.ts).
  */
 
 /** Ops that compute on quantized values: their float inputs and outputs get QDQ pairs. */
@@ -26,7 +27,20 @@ const ANCHORS = new Set(['Conv', 'Gemm', 'MatMul', 'Add', 'AveragePool', 'Global
  * Ops that only move or select values: their output is quantized when their input is (onnxruntime then
  * runs them on uint8, e.g. its NHWC MaxPool).
  */
-const MOVES = new Set(['Transpose', 'Reshape', 'Flatten', 'Identity', 'MaxPool']);
+const MOVES = new Set([
+  'Transpose',
+  'Reshape',
+  'Flatten',
+  'Identity',
+  'MaxPool',
+  // The image cropping and block reordering of space-to-depth.ts.
+  'SpaceToDepth',
+  'Slice',
+]);
+/** Moves whose output holds only some of the input's values: ranges carry forward only. */
+const SUBSETS = new Set(['MaxPool', 'Slice']);
+/** Ops whose float input is left unquantized (see quantizableTensors). */
+const FLOAT_READERS = new Set(['Softmax', 'LogSoftmax']);
 /** Activations folded into the quantization of the tensor after them (uint8 with zero point 0 is a Relu). */
 const ACTIVATIONS = new Set(['Relu', 'Clip']);
 
@@ -63,6 +77,9 @@ export function quantizableTensors(graph: OnnxGraph, floatNodes: string[] = []):
     if (readers.length === 0) return false;
     const only = readers.length === 1 ? (readers[0] as NodeMessage) : undefined;
     if (only && ACTIVATIONS.has(only.op_type)) return add(only.output[0] as string);
+    // Logits stay float: 256 levels before a softmax only lose precision, onnxruntime's QGemm writes
+    // float directly, and the file saves a Q/DQ pair.
+    if (readers.every((r) => FLOAT_READERS.has(r.op_type))) return false;
     chosen.add(t);
     return true;
   };
@@ -113,7 +130,7 @@ export function propagateRanges(graph: OnnxGraph, ranges: Map<string, Range>): v
           ACTIVATIONS.has(n.op_type) ? { min: Math.max(ri.min, 0), max: Math.max(ri.max, 0) } : ri,
         );
         changed = true;
-      } else if (!ri && ranges.has(o) && MOVES.has(n.op_type) && n.op_type !== 'MaxPool') {
+      } else if (!ri && ranges.has(o) && MOVES.has(n.op_type) && !SUBSETS.has(n.op_type)) {
         ranges.set(i, ranges.get(o) as Range);
         changed = true;
       }

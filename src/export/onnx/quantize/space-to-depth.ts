@@ -31,6 +31,10 @@ import { quantizeBias, quantizeWeights } from './params.js';
  *
  * The rewritten float graph is what static int8 calibrates and quantizes; `lowerSpaceToDepth` then writes
  * the quantized region as integer ops.
+ *
+ * Opt-in (export option `spaceToDepth`): on the 2-core x86 machines of bench:infer the default, the first
+ * conv in float on the cropped image (`cropFirstConvs`), is faster (the small CNN's static int8 file runs
+ * 1.94x as fast as float against 1.71x with the rewrite).
  */
 
 /** What the rewrite did to one convolution, for the int8 weight storage and the manifest. */

@@ -9,6 +9,8 @@
  * Targets (2 cores, ratios from one run): MLP >= 1.2x PyTorch, CNN >= 1.0x PyTorch,
  * GEMM 1024^3 >= 90% of OpenBLAS through PyTorch.
  *
+ * It also counts the tfjs kernels one MLP training step dispatches (native and JS kernels).
+ *
  * The machine is shared and noisy: native and PyTorch runs are interleaved for --rounds rounds
  * and the best round of each is reported. This is a benchmark, not a test: it never fails.
  * Options: --threads n (default: MODELAUTO_THREADS or all cores), --rounds n (default 3),
@@ -117,6 +119,30 @@ async function tfjsThroughput(
   tf.dispose([x, y]);
   model.dispose();
   return n / seconds;
+}
+
+/**
+ * Kernels tfjs dispatches for one MLP training step (trainOnBatch, batch 128), counted by
+ * tf.profile: each costs several microseconds of dispatch and tape bookkeeping whatever its
+ * size, so at this model size the count matters as much as the GEMMs.
+ */
+async function kernelsPerStep(native: boolean, data: { x: Float32Array; y: Int32Array }): Promise<number> {
+  if (native) installNativeKernels({ threads: THREADS });
+  else uninstallNativeKernels();
+  const model = buildModel('mlp');
+  model.compile({
+    optimizer: native ? new NativeAdamOptimizer(1e-3) : tf.train.adam(1e-3),
+    loss: 'categoricalCrossentropy',
+  });
+  const x = tf.tensor(data.x.subarray(0, BATCH * 784), [BATCH, 784]);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(data.y.subarray(0, BATCH), 'int32'), 10));
+  await model.trainOnBatch(x, y);
+  const info = await tf.profile(async () => {
+    await model.trainOnBatch(x, y);
+  });
+  tf.dispose([x, y]);
+  model.dispose();
+  return info.kernels.length;
 }
 
 /** Best SGEMM GFLOP/s of the addon for n x n x n (C = A * B, row-major). */
@@ -258,6 +284,8 @@ async function main(): Promise<void> {
   const jsMlp = JS_BATCHES > 0 ? await tfjsThroughput('mlp', false, JS_BATCHES, data) : undefined;
   const jsCnn =
     JS_CNN_BATCHES > 0 ? await tfjsThroughput('cnn', false, JS_CNN_BATCHES, data, false) : undefined;
+  const jsKernels = await kernelsPerStep(false, data);
+  const nativeKernels = status.available ? await kernelsPerStep(true, data) : undefined;
   installNativeKernels({ threads: THREADS });
 
   const gemm = GEMM_SIZES.map((n) => ({ n, native: nativeGemm(n), torch: torchGemm?.[String(n)] }));
@@ -274,6 +302,7 @@ async function main(): Promise<void> {
     'samples/s      native      JS   PyTorch   native/JS   native/PyTorch (target)',
     `MLP         ${fmt(nat('mlp')).padStart(9)} ${fmt(jsMlp).padStart(7)} ${fmt(pt('mlp')).padStart(9)} ${ratio(nat('mlp'), jsMlp).padStart(11)}   ${ratio(nat('mlp'), pt('mlp'))} (>= 1.2x)`,
     `CNN         ${fmt(nat('cnn')).padStart(9)} ${fmt(jsCnn, 1).padStart(7)} ${fmt(pt('cnn')).padStart(9)} ${ratio(nat('cnn'), jsCnn).padStart(11)}   ${ratio(nat('cnn'), pt('cnn'))} (>= 1.0x)`,
+    `MLP training step: ${nativeKernels ?? 'n/a'} tfjs kernels dispatched with native kernels, ${jsKernels} with JS kernels`,
     '',
     'SGEMM GFLOP/s  native  PyTorch  native/PyTorch',
     ...gemm.map(
@@ -286,7 +315,12 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         threads: THREADS,
-        mlp: { native: nat('mlp'), js: jsMlp, torch: pt('mlp') },
+        mlp: {
+          native: nat('mlp'),
+          js: jsMlp,
+          torch: pt('mlp'),
+          kernelsPerStep: { native: nativeKernels, js: jsKernels },
+        },
         cnn: { native: nat('cnn'), js: jsCnn, torch: pt('cnn') },
         gemm,
         torchError,

@@ -136,6 +136,43 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// softmaxGrad(dy, y, out, rows, cols)
+Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
+  Span<float> dy = f32_arg(info, 0), y = f32_arg(info, 1), out = f32_arg(info, 2);
+  const idx rows = int_arg(info, 3), cols = int_arg(info, 4);
+  if (rows < 0 || cols < 0) throw Napi::RangeError::New(info.Env(), "softmaxGrad: negative size");
+  check_len(info.Env(), "softmaxGrad dy", dy.len, rows * cols);
+  check_len(info.Env(), "softmaxGrad y", y.len, rows * cols);
+  check_len(info.Env(), "softmaxGrad out", out.len, rows * cols);
+  softmax_grad_rows(dy.data, y.data, out.data, rows, cols);
+  return info.Env().Undefined();
+}
+
+// categoricalCrossentropy(target, output, loss, rows, cols, eps)
+Napi::Value CategoricalCrossentropy(const Napi::CallbackInfo& info) {
+  Span<float> t = f32_arg(info, 0), o = f32_arg(info, 1), loss = f32_arg(info, 2);
+  const idx rows = int_arg(info, 3), cols = int_arg(info, 4);
+  if (rows < 0 || cols < 0) throw Napi::RangeError::New(info.Env(), "categoricalCrossentropy: negative size");
+  check_len(info.Env(), "categoricalCrossentropy target", t.len, rows * cols);
+  check_len(info.Env(), "categoricalCrossentropy output", o.len, rows * cols);
+  check_len(info.Env(), "categoricalCrossentropy loss", loss.len, rows);
+  categorical_crossentropy_rows(t.data, o.data, loss.data, rows, cols, num_arg(info, 5));
+  return info.Env().Undefined();
+}
+
+// categoricalCrossentropyGrad(dloss, target, output, grad, rows, cols, eps)
+Napi::Value CategoricalCrossentropyGrad(const Napi::CallbackInfo& info) {
+  Span<float> dl = f32_arg(info, 0), t = f32_arg(info, 1), o = f32_arg(info, 2), g = f32_arg(info, 3);
+  const idx rows = int_arg(info, 4), cols = int_arg(info, 5);
+  if (rows < 0 || cols < 0) throw Napi::RangeError::New(info.Env(), "categoricalCrossentropyGrad: negative size");
+  check_len(info.Env(), "categoricalCrossentropyGrad dloss", dl.len, rows);
+  check_len(info.Env(), "categoricalCrossentropyGrad target", t.len, rows * cols);
+  check_len(info.Env(), "categoricalCrossentropyGrad output", o.len, rows * cols);
+  check_len(info.Env(), "categoricalCrossentropyGrad grad", g.len, rows * cols);
+  categorical_crossentropy_grad_rows(dl.data, t.data, o.data, g.data, rows, cols, num_arg(info, 6));
+  return info.Env().Undefined();
+}
+
 // transpose(x, out, [rank, shape..., perm...])
 Napi::Value Transpose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -189,6 +226,10 @@ void register_elementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad, "reluGrad"));
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad, "softmaxGrad"));
+  exports.Set("categoricalCrossentropy", Napi::Function::New(env, CategoricalCrossentropy, "categoricalCrossentropy"));
+  exports.Set("categoricalCrossentropyGrad",
+              Napi::Function::New(env, CategoricalCrossentropyGrad, "categoricalCrossentropyGrad"));
   exports.Set("transpose", Napi::Function::New(env, Transpose, "transpose"));
   exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
 }

@@ -8,6 +8,8 @@ namespace {
 
 // adam(value, m, v, grad, newValue, newM, newV, [beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1,
 //      1-accBeta2, epsilon, -lr, decay])
+// In place when newValue/newM/newV are value/m/v themselves (all three or none: the loops
+// declare their arrays non-overlapping).
 Napi::Value Adam(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Span<float> s[7];
@@ -26,6 +28,15 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
   ap.epsilon = static_cast<float>(p.num(6));
   ap.neg_lr = static_cast<float>(p.num(7));
   ap.decay = static_cast<float>(p.num(8));
+  const bool in_place = s[4].data == s[0].data && s[5].data == s[1].data && s[6].data == s[2].data;
+  if (in_place) {
+    adam_update_inplace(s[0].data, s[1].data, s[2].data, s[3].data, s[0].len, ap);
+    return env.Undefined();
+  }
+  for (int i = 4; i < 7; ++i)
+    for (int j = 0; j < 7; ++j)
+      if (i != j && s[i].data == s[j].data && s[0].len > 0)
+        throw Napi::RangeError::New(env, "adam: outputs must be distinct from the other arrays, or all in place");
   adam_update(s[0].data, s[1].data, s[2].data, s[3].data, s[4].data, s[5].data, s[6].data, s[0].len, ap);
   return env.Undefined();
 }

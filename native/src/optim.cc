@@ -35,6 +35,8 @@ void chunks(idx n, F&& fn) {
 #if defined(MODELAUTO_HAVE_AVX512)
 void adam_range_avx512(const float* value, const float* m, const float* v, const float* grad, float* new_value,
                        float* new_m, float* new_v, idx b, idx e, const AdamParams& p);
+void adam_range_inplace_avx512(float* value, float* m, float* v, const float* grad, idx b, idx e,
+                               const AdamParams& p);
 #endif
 
 void adam_update(const float* value, const float* m, const float* v, const float* grad, float* new_value,
@@ -53,6 +55,24 @@ void adam_update(const float* value, const float* m, const float* v, const float
 #endif
     (void)wide;
     baseline::adam_range(value, m, v, grad, new_value, new_m, new_v, b, e, p);
+  });
+}
+
+void adam_update_inplace(float* value, float* m, float* v, const float* grad, idx n, const AdamParams& p) {
+#if defined(MODELAUTO_HAVE_AVX512)
+  const bool wide = use_avx512();
+#else
+  const bool wide = false;
+#endif
+  chunks(n, [&](idx b, idx e) {
+#if defined(MODELAUTO_HAVE_AVX512)
+    if (wide) {
+      adam_range_inplace_avx512(value, m, v, grad, b, e, p);
+      return;
+    }
+#endif
+    (void)wide;
+    baseline::adam_range_inplace(value, m, v, grad, b, e, p);
   });
 }
 

@@ -18,9 +18,13 @@ struct AdamParams {
 void adam_update(const float* value, const float* m, const float* v, const float* grad, float* new_value,
                  float* new_m, float* new_v, idx n, const AdamParams& p);
 
+// adam_update writing the new value and moments over the old ones.
+void adam_update_inplace(float* value, float* m, float* v, const float* grad, idx n, const AdamParams& p);
+
 // Momentum (tfjs MomentumOptimizer) and plain SGD (momentum == 0, no accumulator).
 void momentum_update(const float* value, const float* acc, const float* grad, float* new_value, float* new_acc,
                      idx n, float momentum, float neg_lr, bool nesterov);
+// Both may run in place (new_value == value, new_acc == acc): each element is read before it is written.
 void sgd_update(const float* value, const float* grad, float* new_value, idx n, float neg_lr);
 
 }  // namespace ma

@@ -279,6 +279,82 @@ void softmax_rows(const float* x, float* out, idx rows, idx cols, bool log) {
   });
 }
 
+void softmax_grad_rows(const float* dy, const float* y, float* out, idx rows, idx cols) {
+  if (cols == 0) return;
+  parallel_rows(rows, cols * 3, [&](idx b, idx e) {
+    for (idx r = b; r < e; ++r) {
+      const float* dr = dy + r * cols;
+      const float* yr = y + r * cols;
+      float* orow = out + r * cols;
+      double s = 0;
+      for (idx j = 0; j < cols; ++j) {
+        const float t = dr[j] * yr[j];
+        orow[j] = t;
+        s += t;
+      }
+      const float sf = static_cast<float>(s);
+      for (idx j = 0; j < cols; ++j) orow[j] = orow[j] - sf * yr[j];
+    }
+  });
+}
+
+namespace {
+
+// tfjs's ClipByValue: bounds compared as doubles, the result stored as float32.
+inline float clip_prob(float p, double lo, double hi) {
+  return p > hi ? static_cast<float>(hi) : p < lo ? static_cast<float>(lo) : p;
+}
+
+}  // namespace
+
+void categorical_crossentropy_rows(const float* target, const float* output, float* loss, idx rows, idx cols,
+                                   double eps) {
+  const double lo = eps, hi = 1.0 - eps;
+  parallel_rows(rows, cols * 16, [&](idx b, idx e) {
+    for (idx r = b; r < e; ++r) {
+      const float* t = target + r * cols;
+      const float* o = output + r * cols;
+      const float s = static_cast<float>(sum_contig(o, cols));
+      double acc = 0;
+      for (idx j = 0; j < cols; ++j) {
+        const float q = clip_prob(o[j] / s, lo, hi);
+        const float lq = static_cast<float>(std::log(static_cast<double>(q)));
+        acc += static_cast<float>(t[j] * lq);
+      }
+      loss[r] = -static_cast<float>(acc);
+    }
+  });
+}
+
+void categorical_crossentropy_grad_rows(const float* dloss, const float* target, const float* output,
+                                        float* grad, idx rows, idx cols, double eps) {
+  const double lo = eps, hi = 1.0 - eps;
+  // The gradient compares with the bounds as float32 scalar tensors, as tfjs's does.
+  const float flo = static_cast<float>(eps), fhi = static_cast<float>(1.0 - eps);
+  parallel_rows(rows, cols * 16, [&](idx b, idx e) {
+    for (idx r = b; r < e; ++r) {
+      const float* t = target + r * cols;
+      const float* o = output + r * cols;
+      float* g = grad + r * cols;
+      const float s = static_cast<float>(sum_contig(o, cols));
+      const float up = -dloss[r];  // Neg, then Sum's broadcast
+      double dot = 0;              // sum_j dp_j * o_j for the divisor's gradient
+      for (idx j = 0; j < cols; ++j) {
+        const float p = o[j] / s;
+        const float q = clip_prob(p, lo, hi);
+        const float dlog = up * t[j];                              // Multiply's gradient
+        const float dq = dlog / q;                                 // Log's gradient
+        const float dp = (p >= flo && p <= fhi) ? dq : 0.f;        // ClipByValue's gradient
+        g[j] = dp / s;                                             // RealDiv's gradient for o
+        dot += static_cast<float>(dp * o[j]);
+      }
+      // RealDiv's gradient for the row sum, -sum(dp * o) / s^2, reaches every o_j through Sum.
+      const float ds = -(static_cast<float>(dot) / (s * s));
+      for (idx j = 0; j < cols; ++j) g[j] = g[j] + ds;
+    }
+  });
+}
+
 void transpose_words(const uint32_t* x, uint32_t* out, int rank, const idx* shape, const int* perm) {
   idx in_strides[kMaxRank], out_shape[kMaxRank], src_stride[kMaxRank];
   idx acc = 1;
@@ -340,6 +416,15 @@ bool gather_words(const uint32_t* x, const int32_t* indices, uint32_t* out, idx 
                   idx slice, idx nidx) {
   for (idx i = 0; i < batch * nidx; ++i)
     if (indices[i] < 0 || indices[i] >= dim) return false;
+  if (batch * outer == 1) {
+    // One outer row (gathering rows of a matrix, e.g. a shuffled mini-batch): split the indices
+    // between threads, or the whole copy runs on one core.
+    parallel_rows(nidx, slice, [&](idx b, idx e) {
+      for (idx i = b; i < e; ++i)
+        std::memcpy(out + i * slice, x + static_cast<idx>(indices[i]) * slice, static_cast<size_t>(slice) * sizeof(uint32_t));
+    });
+    return true;
+  }
   parallel_rows(batch * outer, nidx * slice, [&](idx b, idx e) {
     for (idx t = b; t < e; ++t) {
       const idx bi = t / outer;

@@ -16,6 +16,18 @@ void reduce_f32(RedOp op, const float* x, float* out_f, int32_t* out_i, idx O, i
 // Softmax (or log-softmax) of each row of a [rows, cols] matrix.
 void softmax_rows(const float* x, float* out, idx rows, idx cols, bool log);
 
+// Softmax gradient per row, in tfjs's order: t = dy * y; out = t - sum(t) * y.
+void softmax_grad_rows(const float* dy, const float* y, float* out, idx rows, idx cols);
+
+// tfjs-layers' categoricalCrossentropy of probabilities (not logits), one value per row:
+// p = o / sum(o); q = clip(p, eps, 1 - eps); loss = -sum(t * log(q)).
+void categorical_crossentropy_rows(const float* target, const float* output, float* loss, idx rows, idx cols,
+                                   double eps);
+// Its gradient w.r.t. output for the upstream per-row gradient dloss (the chain rule through
+// tfjs's Neg, Sum, Multiply, Log, ClipByValue and RealDiv/Sum gradients, as they compute it).
+void categorical_crossentropy_grad_rows(const float* dloss, const float* target, const float* output,
+                                        float* grad, idx rows, idx cols, double eps);
+
 // out = transpose(x, perm) for 4-byte elements; shape is x's shape.
 void transpose_words(const uint32_t* x, uint32_t* out, int rank, const idx* shape, const int* perm);
 

@@ -858,6 +858,59 @@ void run_reduce(Rng& rng) {
       check_near(grp, fmt("%s rows=%td cols=%td", lg ? "log_softmax" : "softmax", rows, cols), out.data(), ref.data(),
                  rows * cols);
     }
+  // softmax gradient: dx = y * (dy - sum(dy * y))
+  for (const auto& rc : sm) {
+    const idx rows = rc[0], cols = rc[1];
+    std::vector<float> dy = rand_vec(rng, rows * cols), y = rand_vec(rng, rows * cols, 0.f, 1.f);
+    std::vector<float> out(static_cast<size_t>(rows * cols));
+    std::vector<double> ref(static_cast<size_t>(rows * cols));
+    for (idx r = 0; r < rows; ++r) {
+      double s = 0;
+      for (idx c = 0; c < cols; ++c) s += static_cast<double>(dy[r * cols + c]) * y[r * cols + c];
+      for (idx c = 0; c < cols; ++c) ref[r * cols + c] = y[r * cols + c] * (dy[r * cols + c] - s);
+    }
+    ma::softmax_grad_rows(dy.data(), y.data(), out.data(), rows, cols);
+    check_near(grp, fmt("softmax_grad rows=%td cols=%td", rows, cols), out.data(), ref.data(), rows * cols);
+  }
+  // categorical cross-entropy of probabilities and its gradient w.r.t. the probabilities:
+  // L = -sum_j t_j log(clip(o_j / S)), S = sum_k o_k; dL/do_j = (g_j - sum_k g_k o_k / S) / S
+  // with g_j = -dl * t_j / q_j where eps <= p_j <= 1 - eps, else 0.
+  {
+    const double eps = 1e-7;
+    const idx cc[][2] = {{7, 10}, {300, 33}, {2, 1}};
+    for (const auto& rc : cc) {
+      const idx rows = rc[0], cols = rc[1];
+      std::vector<float> o = rand_vec(rng, rows * cols, 0.f, 1.f), t = rand_vec(rng, rows * cols, 0.f, 1.f);
+      std::vector<float> dl = rand_vec(rng, rows);
+      if (cols > 2) {
+        o[0] = 0.f;     // clipped below
+        o[1] = 1e-12f;  // clipped below
+      }
+      std::vector<float> loss(static_cast<size_t>(rows)), grad(static_cast<size_t>(rows * cols));
+      std::vector<double> rl(static_cast<size_t>(rows)), rg(static_cast<size_t>(rows * cols));
+      for (idx r = 0; r < rows; ++r) {
+        double s = 0;
+        for (idx c = 0; c < cols; ++c) s += o[r * cols + c];
+        double l = 0, dot = 0;
+        std::vector<double> g(static_cast<size_t>(cols));
+        for (idx c = 0; c < cols; ++c) {
+          const double p = o[r * cols + c] / s;
+          const double q = std::min(std::max(p, eps), 1 - eps);
+          l -= t[r * cols + c] * std::log(q);
+          g[c] = (p >= eps && p <= 1 - eps) ? -dl[r] * t[r * cols + c] / q : 0.0;
+          dot += g[c] * o[r * cols + c];
+        }
+        rl[r] = l;
+        for (idx c = 0; c < cols; ++c) rg[r * cols + c] = (g[c] - dot / s) / s;
+      }
+      ma::categorical_crossentropy_rows(t.data(), o.data(), loss.data(), rows, cols, eps);
+      ma::categorical_crossentropy_grad_rows(dl.data(), t.data(), o.data(), grad.data(), rows, cols, eps);
+      check_near(grp, fmt("categorical_crossentropy rows=%td cols=%td", rows, cols), loss.data(), rl.data(), rows);
+      // the clipped-away gradient of a near-zero probability is ~1/S^2: compare relative to the row scale
+      check_near(grp, fmt("categorical_crossentropy_grad rows=%td cols=%td", rows, cols), grad.data(), rg.data(),
+                 rows * cols, 1e-3);
+    }
+  }
   // transpose (4-byte words, compared exactly)
   struct T {
     int rank;
@@ -891,8 +944,11 @@ void run_reduce(Rng& rng) {
     for (int d = 0; d < t.rank; ++d) ps += fmt("%s%td", d ? "x" : "", t.shape[d]);
     check_exact(grp, "transpose_words " + ps, out.data(), ref.data(), total);
   }
-  {  // gather: out[b, o, i, s] = x[b, o, ind[b, i], s]
-    const idx batch = 2, outer = 3, dim = 11, slice = 5, nidx = 7;
+  // gather: out[b, o, i, s] = x[b, o, ind[b, i], s]; the second shape (one outer row, many
+  // indices: a shuffled mini-batch) takes the path that splits the indices between threads.
+  const idx gs[][5] = {{2, 3, 11, 5, 7}, {1, 1, 5000, 37, 3000}};
+  for (const auto& gg : gs) {
+    const idx batch = gg[0], outer = gg[1], dim = gg[2], slice = gg[3], nidx = gg[4];
     std::vector<uint32_t> x(static_cast<size_t>(batch * outer * dim * slice));
     for (auto& v : x) v = static_cast<uint32_t>(rng.next());
     std::vector<int32_t> ind(static_cast<size_t>(batch * nidx));
@@ -905,7 +961,8 @@ void run_reduce(Rng& rng) {
             ref[((b * outer + o) * nidx + i) * slice + s] = x[((b * outer + o) * dim + ind[b * nidx + i]) * slice + s];
     const bool ok = ma::gather_words(x.data(), ind.data(), out.data(), batch, outer, dim, slice, nidx);
     check_true(grp, "gather_words in range", ok, "returned false");
-    check_exact(grp, "gather_words", out.data(), ref.data(), static_cast<idx>(out.size()));
+    check_exact(grp, fmt("gather_words batch=%td outer=%td nidx=%td", batch, outer, nidx), out.data(), ref.data(),
+                static_cast<idx>(out.size()));
     ind[3] = static_cast<int32_t>(dim);
     check_true(grp, "gather_words rejects an out-of-range index",
                !ma::gather_words(x.data(), ind.data(), out.data(), batch, outer, dim, slice, nidx), "returned true");
@@ -959,6 +1016,12 @@ void run_optim(Rng& rng) {
       check_exact(grp, what + " value, float32 order (bit-exact)", nv.data(), ev.data(), n);
       check_exact(grp, what + " m, v (bit-exact)", nm.data(), em.data(), n);
       check_exact(grp, what + " v (bit-exact)", nvv.data(), evv.data(), n);
+      // in place: the same bits written over value, m and v
+      std::vector<float> iv = val, im = m, iv2 = v;
+      ma::adam_update_inplace(iv.data(), im.data(), iv2.data(), grad.data(), n, p);
+      check_exact(grp, what + " in place: value (bit-exact)", iv.data(), ev.data(), n);
+      check_exact(grp, what + " in place: m (bit-exact)", im.data(), em.data(), n);
+      check_exact(grp, what + " in place: v (bit-exact)", iv2.data(), evv.data(), n);
     }
     for (const bool nesterov : {false, true}) {
       const float mom = 0.9f, neg_lr = -0.05f;

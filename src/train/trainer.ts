@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelautoError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
+import { gatherRowsTensor } from '../engine/native/index.js';
 import { CallbackList, type Callback, type Logs, type TrainingContext } from './callbacks.js';
 import { createOptimizer, getLearningRate, setLearningRate, type OptimizerSpec } from './optimizers.js';
 import { scheduledLearningRate, type LrSchedule } from './schedules.js';
@@ -83,23 +84,6 @@ export function checkTensorData(d: TensorData, what: string): void {
       `${what}.y: expected ${d.n}×${dy} values, got ${d.y.length}`,
     );
   }
-}
-
-/** Copies the rows `idx[from..to)` of a flat matrix into a new tensor of shape [to-from, ...shape]. */
-function gatherRows(
-  src: Float32Array,
-  shape: number[],
-  idx: Int32Array,
-  from: number,
-  to: number,
-): tf.Tensor {
-  const d = rowSize(shape);
-  const out = new Float32Array((to - from) * d);
-  for (let i = from; i < to; i++) {
-    const r = idx[i] as number;
-    out.set(src.subarray(r * d, (r + 1) * d), (i - from) * d);
-  }
-  return tf.tensor(out, [to - from, ...shape], 'float32');
 }
 
 /**
@@ -197,8 +181,8 @@ export async function fit(model: tf.LayersModel, train: TensorData, options: Fit
         const from = batch * batchSize;
         const to = Math.min(train.n, from + batchSize);
         await callbacks.batchBegin(batch, { batch, size: to - from });
-        const xs = gatherRows(train.x, train.xShape, order, from, to);
-        const ys = gatherRows(train.y, train.yShape, order, from, to);
+        const xs = gatherRowsTensor(train.x, train.xShape, order, from, to);
+        const ys = gatherRowsTensor(train.y, train.yShape, order, from, to);
         let values: number | number[];
         try {
           values = await model.trainOnBatch(xs, ys);

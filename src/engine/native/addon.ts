@@ -58,10 +58,34 @@ export interface NativeAddon {
     inner: number,
   ): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number, log: boolean): void;
+  /** Softmax gradient over rows of `cols`: out = dy * y - sum(dy * y) * y. */
+  softmaxGrad(dy: Float32Array, y: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** tfjs-layers' categoricalCrossentropy of probabilities, one loss per row. */
+  categoricalCrossentropy(
+    target: Float32Array,
+    output: Float32Array,
+    loss: Float32Array,
+    rows: number,
+    cols: number,
+    epsilon: number,
+  ): void;
+  /** Its gradient w.r.t. `output` for the per-row upstream gradient `dloss`. */
+  categoricalCrossentropyGrad(
+    dloss: Float32Array,
+    target: Float32Array,
+    output: Float32Array,
+    grad: Float32Array,
+    rows: number,
+    cols: number,
+    epsilon: number,
+  ): void;
   transpose(x: Words, out: Words, params: Float64Array): void;
   /** False (nothing written) when an index is out of range. */
   gather(x: Words, indices: Int32Array, out: Words, params: Float64Array): boolean;
-  /** params: [beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1, 1-accBeta2, epsilon, -lr, decay], all float32 values. */
+  /**
+   * params: [beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1, 1-accBeta2, epsilon, -lr, decay], all float32 values.
+   * newValue/newM/newV may be value/m/v themselves (all three: an in-place update).
+   */
   adam(
     value: Float32Array,
     m: Float32Array,
@@ -127,6 +151,9 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'reluGrad',
   'reduce',
   'softmax',
+  'softmaxGrad',
+  'categoricalCrossentropy',
+  'categoricalCrossentropyGrad',
   'transpose',
   'gather',
   'adam',

@@ -66,11 +66,15 @@ export function takePooled(n: number): Float32Array | undefined {
   return a;
 }
 
-/** Registers a freshly allocated array (owning its whole buffer) as recyclable. */
-export function adoptPooled(a: Float32Array): Float32Array {
+/**
+ * Registers a freshly allocated array (owning its whole buffer) as recyclable. `track` also
+ * registers arrays below POOL_MIN_ELEMENTS (never recycled, but exclusiveValues can then vouch
+ * for them, so optimizers update small variables such as biases in place too).
+ */
+export function adoptPooled(a: Float32Array, track = false): Float32Array {
   if (
     attached &&
-    a.length >= POOL_MIN_ELEMENTS &&
+    (track || a.length >= POOL_MIN_ELEMENTS) &&
     a.byteOffset === 0 &&
     a.byteLength === a.buffer.byteLength
   ) {
@@ -103,6 +107,7 @@ function noteReleased(values: unknown): void {
   const left = (holders.get(owner) ?? 1) - 1;
   holders.set(owner, left);
   if (left > 0 || escaped.has(owner.buffer) || freeBytes + owner.byteLength > capBytes) return;
+  if (owner.length < POOL_MIN_ELEMENTS) return;
   let list = free.get(owner.length);
   if (!list) {
     list = [];
@@ -111,6 +116,24 @@ function noteReleased(values: unknown): void {
   list.push(owner);
   freeBytes += owner.byteLength;
   counters.recycled++;
+}
+
+/**
+ * The float32 values of a tensor when nobody but that one tensor can observe them, so that a
+ * kernel may overwrite them in place: the array was allocated here, exactly one backend entry
+ * holds it, that entry has a single reference (no clone, reshape or variable shares it), and
+ * it never escaped (no dataSync()/data() result or subarray view aliases it). Otherwise
+ * undefined, and the caller must write a new array.
+ */
+export function exclusiveValues(backend: unknown, dataId: tf.DataId): Float32Array | undefined {
+  if (!attached || attached.backend !== backend) return undefined;
+  const entry = attached.backend.data.get(dataId) as { values?: unknown; refCount?: unknown } | undefined;
+  const values = entry?.values;
+  if (!(values instanceof Float32Array) || entry?.refCount !== 1) return undefined;
+  const owner = owners.get(values.buffer);
+  if (owner?.array !== values || owner.generation !== generation) return undefined;
+  if (holders.get(values) !== 1 || escaped.has(values.buffer)) return undefined;
+  return values;
 }
 
 function isCpuBackend(b: unknown): b is CpuBackendMethods {

@@ -13,6 +13,7 @@ export {
   type NativeStatus,
 } from './install.js';
 export type { NativeAddon, NativeAddonInfo } from './addon.js';
+export { gatherRowsTensor } from './batches.js';
 export {
   NativeAdamOptimizer,
   NativeAdamWOptimizer,

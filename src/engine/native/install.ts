@@ -4,9 +4,11 @@ import { ModelautoError } from '../../core/errors.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { attachBufferPool, bufferPoolStats, detachBufferPool, type BufferPoolStats } from './buffer-pool.js';
 import { asCpuBackend } from './cpu-data.js';
+import { installFusedOps, uninstallFusedOps } from './fused-ops.js';
 import { installGradientOverrides, uninstallGradientOverrides } from './gradients.js';
 import type { NativeKernel } from './kernel.js';
 import { NATIVE_KERNELS } from './kernels/index.js';
+import { installLossOverrides, uninstallLossOverrides } from './losses.js';
 
 export interface NativeKernelStatus {
   name: string;
@@ -132,6 +134,8 @@ export function installNativeKernels(opts: { threads?: number } = {}): NativeSta
     installed.set(kernel.name, entry);
   }
   installGradientOverrides();
+  installLossOverrides();
+  installFusedOps(() => installed.has('_FusedMatMul'));
   attachBufferPool(tf.findBackend('cpu'));
   lastReason = undefined;
   return nativeStatus();
@@ -140,6 +144,8 @@ export function installNativeKernels(opts: { threads?: number } = {}): NativeSta
 /** Puts tfjs's own cpu kernels back (tests compare both in one process). */
 export function uninstallNativeKernels(): void {
   uninstallGradientOverrides();
+  uninstallLossOverrides();
+  uninstallFusedOps();
   detachBufferPool();
   for (const [name, entry] of installed) {
     tf.unregisterKernel(name, 'cpu');
@@ -190,6 +196,11 @@ export function nativeStatus(): NativeStatus {
       };
     }),
   };
+}
+
+/** True while the native kernels are registered (cheap enough to ask per training step). */
+export function nativeKernelsInstalled(): boolean {
+  return installed.size > 0;
 }
 
 /** The loaded addon (benchmarks measure GEMM through it), or undefined. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon.js';
+import { adoptPooled, exclusiveValues, POOL_MIN_ELEMENTS } from './buffer-pool.js';
 import { asCpuBackend, type CpuBackendLike } from './cpu-data.js';
 import { nativeAddon } from './install.js';
 import { outF32 } from './kernel.js';
@@ -12,6 +13,12 @@ import { outF32 } from './kernel.js';
  * classes so `model.compile({optimizer})`, getWeights/setWeights and serialization work
  * unchanged; when the addon, the cpu backend or float32 data is missing they run tfjs's
  * implementation.
+ *
+ * Updates run in place when the buffer pool can vouch that nothing else observes a variable's
+ * array (see exclusiveValues): a training step then neither allocates new weights and moments
+ * nor pays tfjs's bookkeeping for three tensor creations and assigns per variable. The first
+ * step (or any step after something took a reference, e.g. dataSync()) writes new arrays and
+ * assigns them, as tfjs does; those arrays are registered so the next step can go in place.
  */
 
 type Grads = Parameters<tf.AdamOptimizer['applyGradients']>[0];
@@ -90,8 +97,40 @@ function assignFrom(variable: tf.Variable, data: Float32Array): void {
   tf.tidy(() => variable.assign(tf.tensor(data, variable.shape, 'float32')));
 }
 
-function readScalar(v: tf.Variable): number {
-  return v.dataSync()[0] ?? 0;
+/** A new array for a variable's next value, registered so later updates may go in place. */
+function freshArray(n: number): Float32Array {
+  // outF32 registers the large ones itself
+  return n < POOL_MIN_ELEMENTS ? adoptPooled(new Float32Array(n), true) : outF32(n);
+}
+
+/**
+ * The arrays an update writes for `vars`: their own when every one is exclusively ours (the
+ * update then runs in place), else new arrays that `commit` assigns afterwards.
+ */
+function outputsFor(ctx: NativeContext, vars: tf.Variable[]): { arrays: Float32Array[]; commit: () => void } {
+  const own = vars.map((v) => exclusiveValues(ctx.backend, v.dataId));
+  if (own.every((a): a is Float32Array => a !== undefined)) {
+    return { arrays: own, commit: () => undefined };
+  }
+  const arrays = vars.map((v) => freshArray(v.size));
+  return { arrays, commit: () => vars.forEach((v, i) => assignFrom(v, arrays[i] as Float32Array)) };
+}
+
+/** A float32 scalar variable's value, read from the backend (dataSync would pin the array). */
+function readScalar(ctx: NativeContext, v: tf.Variable): number {
+  return values(ctx, v)?.[0] ?? v.dataSync()[0] ?? 0;
+}
+
+/** Sets a scalar variable, in place when only the variable can see its array. */
+function writeScalar(ctx: NativeContext, v: tf.Variable, x: number): void {
+  const own = exclusiveValues(ctx.backend, v.dataId);
+  if (own && own.length === 1) {
+    own[0] = x;
+    return;
+  }
+  const a = freshArray(1);
+  a[0] = x;
+  assignFrom(v, a);
 }
 
 export class NativeAdamOptimizer extends tf.AdamOptimizer {
@@ -118,8 +157,8 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
     }
     this.steps.native++;
     const st = this as unknown as AdamInternals;
-    const accB1 = readScalar(st.accBeta1);
-    const accB2 = readScalar(st.accBeta2);
+    const accB1 = readScalar(ctx, st.accBeta1);
+    const accB2 = readScalar(ctx, st.accBeta2);
     const params = new Float64Array([
       f32(this.beta1),
       f32(1 - this.beta1),
@@ -141,18 +180,13 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
       const vv = values(ctx, v);
       const gv = values(ctx, tensor);
       if (!wv || !mv || !vv || !gv) throw new Error(`optimizer: ${name} lost its float32 data`);
-      const nw = outF32(wv.length);
-      const nm = outF32(wv.length);
-      const nv = outF32(wv.length);
+      const out = outputsFor(ctx, [value, m, v]);
+      const [nw, nm, nv] = out.arrays as [Float32Array, Float32Array, Float32Array];
       ctx.addon.adam(wv, mv, vv, gv, nw, nm, nv, params);
-      assignFrom(m, nm);
-      assignFrom(v, nv);
-      assignFrom(value, nw);
+      out.commit();
     });
-    tf.tidy(() => {
-      st.accBeta1.assign(tf.scalar(f32(accB1 * f32(this.beta1))));
-      st.accBeta2.assign(tf.scalar(f32(accB2 * f32(this.beta2))));
-    });
+    writeScalar(ctx, st.accBeta1, f32(accB1 * f32(this.beta1)));
+    writeScalar(ctx, st.accBeta2, f32(accB2 * f32(this.beta2)));
     this.incrementIterations();
   }
 
@@ -231,9 +265,10 @@ export class NativeSGDOptimizer extends tf.SGDOptimizer {
       const wv = values(ctx, value);
       const gv = values(ctx, tensor);
       if (!wv || !gv) throw new Error(`optimizer: ${name} lost its float32 data`);
-      const nw = outF32(wv.length);
+      const out = outputsFor(ctx, [value]);
+      const [nw] = out.arrays as [Float32Array];
       ctx.addon.sgd(wv, gv, nw, negLr);
-      assignFrom(value, nw);
+      out.commit();
     }
     this.incrementIterations();
   }
@@ -264,11 +299,10 @@ export class NativeMomentumOptimizer extends tf.MomentumOptimizer {
       const av = values(ctx, acc);
       const gv = values(ctx, tensor);
       if (!wv || !av || !gv) throw new Error(`optimizer: ${name} lost its float32 data`);
-      const nw = outF32(wv.length);
-      const na = outF32(wv.length);
+      const out = outputsFor(ctx, [value, acc]);
+      const [nw, na] = out.arrays as [Float32Array, Float32Array];
       ctx.addon.momentum(wv, av, gv, nw, na, f32(momentum), negLr, nesterov);
-      assignFrom(acc, na);
-      assignFrom(value, nw);
+      out.commit();
     });
     this.incrementIterations();
   }

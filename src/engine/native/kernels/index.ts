@@ -2,6 +2,7 @@ import type { NativeKernel } from '../kernel.js';
 import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { layoutKernels } from './layout.js';
+import { lossKernels } from './loss.js';
 import { matmulKernels } from './matmul.js';
 import { reduceKernels } from './reduce.js';
 import { reluGradKernel } from './relu-grad.js';
@@ -14,4 +15,5 @@ export const NATIVE_KERNELS: readonly NativeKernel[] = [
   ...reduceKernels,
   ...layoutKernels,
   reluGradKernel,
+  ...lossKernels,
 ];

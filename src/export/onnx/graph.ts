@@ -179,6 +179,19 @@ export class OnnxGraph {
     return map;
   }
 
+  /**
+   * A reader of values as the graph is now: the one node that reads a value that is not a graph output,
+   * else undefined (rewrites that fuse a node into the next need it to be the value's only use).
+   */
+  soleReader(): (value: string) => NodeMessage | undefined {
+    const outputs = new Set(this.outputs.map((o) => o.name));
+    const consumers = this.consumers();
+    return (value) => {
+      const readers = consumers.get(value) ?? [];
+      return readers.length === 1 && !outputs.has(value) ? readers[0] : undefined;
+    };
+  }
+
   /** Which node writes each value. */
   producers(): Map<string, NodeMessage> {
     const map = new Map<string, NodeMessage>();

@@ -1,4 +1,4 @@
-import { AttributeType, type NodeMessage } from '../proto.js';
+import { AttributeType } from '../proto.js';
 import type { OnnxGraph } from '../graph.js';
 
 /**
@@ -35,12 +35,7 @@ const MONOTONIC = new Set(['Relu', 'Clip']);
 export function poolBeforeActivation(g: OnnxGraph, convName: string): boolean {
   const conv = g.nodes.find((n) => n.name === convName);
   if (!conv) return false;
-  const outputs = new Set(g.outputs.map((o) => o.name));
-  const consumers = g.consumers();
-  const only = (t: string): NodeMessage | undefined => {
-    const readers = consumers.get(t) ?? [];
-    return readers.length === 1 && !outputs.has(t) ? readers[0] : undefined;
-  };
+  const only = g.soleReader();
   const act = only(conv.output[0] as string);
   if (!act || !MONOTONIC.has(act.op_type)) return false;
   const pool = only(act.output[0] as string);

@@ -64,6 +64,20 @@ export interface SpaceToDepthRewrite {
 
 const MONOTONIC = new Set(['Relu', 'Clip']);
 
+/** `add(op, inputs, out, attributes)`: appends a node writing `out` to `list`, returns `out`. */
+function nodeAdder(g: OnnxGraph, list: NodeMessage[]) {
+  return (op: string, inputs: string[], out: string, attributes: AttributeMessage[] = []): string => {
+    list.push({
+      input: inputs,
+      output: [out],
+      name: g.unique(`${out}/${op}`),
+      op_type: op,
+      attribute: attributes,
+    });
+    return out;
+  };
+}
+
 /**
  * Rewrites every one-channel conv → Relu/Clip → 2x2/2 max pooling that fits (see `matchFirstConv`) in a
  * copy of the graph; returns the copy and the rewrites, or undefined when nothing fits (the graph is then
@@ -143,12 +157,7 @@ function matchFirstConv(g: OnnxGraph, conv: NodeMessage): Match | undefined {
   if (!shape || shape.length !== 4 || shape[1] !== 1) return undefined;
   const [, , h, w] = shape as [number, number, number, number];
 
-  const outputs = new Set(g.outputs.map((o) => o.name));
-  const consumers = g.consumers();
-  const only = (t: string): NodeMessage | undefined => {
-    const readers = consumers.get(t) ?? [];
-    return readers.length === 1 && !outputs.has(t) ? readers[0] : undefined;
-  };
+  const only = g.soleReader();
   const act = only(conv.output[0] as string);
   if (!act || !MONOTONIC.has(act.op_type) || act.output.length !== 1) return undefined;
   if (act.input.slice(1).some((i) => i !== '' && !g.initializers.has(i))) return undefined;
@@ -166,7 +175,7 @@ function matchFirstConv(g: OnnxGraph, conv: NodeMessage): Match | undefined {
   const wo = w - kw + 1;
   if (ho < 2 || wo < 2) return undefined;
   const full: [number, number] = [Math.floor(ho / 2), Math.floor(wo / 2)];
-  const pooled = readExtent(g, pool.output[0] as string, full, consumers, outputs);
+  const pooled = readExtent(g, pool.output[0] as string, full, only);
   // Input rows the blocks cover: 2 * (pooled rows + block kernel rows - 1); an even kernel can need one
   // row past the image (its last block-kernel row is all zero then), which the rewrite does not pad.
   const [kbh, kbw] = [Math.floor(kh / 2) + 1, Math.floor(kw / 2) + 1];
@@ -193,13 +202,8 @@ function readExtent(
   g: OnnxGraph,
   value: string,
   full: [number, number],
-  consumers: Map<string, NodeMessage[]>,
-  outputs: Set<string>,
+  only: (value: string) => NodeMessage | undefined,
 ): [number, number] {
-  const only = (t: string): NodeMessage | undefined => {
-    const readers = consumers.get(t) ?? [];
-    return readers.length === 1 && !outputs.has(t) ? readers[0] : undefined;
-  };
   const conv = only(value);
   if (!conv || conv.op_type !== 'Conv' || conv.input[0] !== value) return full;
   const k = g.initializers.get(conv.input[1] as string);
@@ -278,16 +282,7 @@ function rewrite(g: OnnxGraph, m: Match): SpaceToDepthRewrite {
   const [hb, wb] = [ph + kbh - 1, pw + kbw - 1];
   const base = (conv.output[0] as string).replace(/_linear$/, '');
   const created: NodeMessage[] = [];
-  const add = (op: string, inputs: string[], out: string, attributes: AttributeMessage[] = []): string => {
-    created.push({
-      input: inputs,
-      output: [out],
-      name: g.unique(`${out}/${op}`),
-      op_type: op,
-      attribute: attributes,
-    });
-    return out;
-  };
+  const add = nodeAdder(g, created);
 
   bypassChannelTranspose(g, m);
   // The image cropped to the blocks the pooled rows/columns read (a no-op when all of them are).
@@ -508,16 +503,7 @@ export function lowerSpaceToDepth(g: OnnxGraph, rw: SpaceToDepthRewrite, bits: 7
   const { q, scales } = quantizeWeights(rw.kernel.data, rw.kernel.dims, 0, bits);
   const bias = quantizeBias(rw.bias, xs, scales).q;
   const nodes: NodeMessage[] = [];
-  const add = (op: string, inputs: string[], out: string, attributes: AttributeMessage[] = []): string => {
-    nodes.push({
-      input: inputs,
-      output: [out],
-      name: g.unique(`${out}/${op}`),
-      op_type: op,
-      attribute: attributes,
-    });
-    return out;
-  };
+  const add = nodeAdder(g, nodes);
 
   // The image quantized first: the cropping and the block reordering then move uint8 values.
   let x = add('QuantizeLinear', [rw.input, xScale, xZp], g.unique(`${rw.input}_quantized`));

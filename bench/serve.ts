@@ -79,7 +79,7 @@ const serverOptions = {
   maxDelayMs: numberFlag('--max-delay-ms', 2),
   maxBatch: numberFlag('--max-batch', 64),
   threads: numberFlag('--threads', 1),
-  inferenceThread: (flag('--inference-thread') ?? 'worker') as 'worker' | 'main',
+  inferenceThread: (flag('--inference-thread') ?? 'main') as 'worker' | 'main',
 };
 if (!['worker', 'main'].includes(serverOptions.inferenceThread)) {
   throw new Error(`--inference-thread: expected worker or main, got "${serverOptions.inferenceThread}"`);

@@ -48,7 +48,7 @@ export interface LoadOptions {
   precision: Precision;
   /** onnxruntime intra-op threads. */
   threads: number;
-  /** Default 'worker'. */
+  /** Default 'main'. */
   inferenceThread?: InferenceThread;
 }
 
@@ -153,7 +153,7 @@ async function loadOnnx(files: VersionFiles, exp: OnnxExport, options: LoadOptio
   const entry = m.files.find((f) => f.path === file);
   const name = `${exp.prefix}${file}`;
   const bytes = await files.read(name, entry?.sha256);
-  const create = options.inferenceThread === 'main' ? OnnxModelRuntime.create : OnnxThreadRuntime.create;
+  const create = options.inferenceThread === 'worker' ? OnnxThreadRuntime.create : OnnxModelRuntime.create;
   const runtime: ModelRuntime = await create(
     new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     {

@@ -2,8 +2,8 @@
  * onnxruntime-node as a serving runtime: one InferenceSession per loaded version.
  *
  * onnxruntime-node runs a session on the calling thread, with `threads - 1` helper threads per operator,
- * so batches are what make the cost of a call pay off: one call per batch, not per request. The server
- * runs it in an inference thread (onnx-thread.ts) unless told to keep it on the server's own thread.
+ * so batches are what make the cost of a call pay off: one call per batch, not per request. With
+ * `--inference-thread worker` the server runs it in an inference thread instead (onnx-thread.ts).
  */
 import * as ort from 'onnxruntime-node';
 import { ModelautoError } from '../core/errors.js';

@@ -40,10 +40,11 @@ export const ServeOptionsSchema = z
     /** onnxruntime intra-op threads per session (0: onnxruntime's default). */
     threads: int('threads').min(0).max(256).default(1),
     /**
-     * Where ONNX sessions run: 'worker' (an inference thread per version, so that the server's thread
-     * keeps answering while a batch runs) or 'main' (the server's thread).
+     * Where ONNX sessions run: 'main' (the server's thread) or 'worker' (an inference thread per version:
+     * the server's thread keeps answering while a batch runs, which pays where cores are to spare; on 2
+     * cores shared with the load generator, bench:serve measured it no faster and using more CPU).
      */
-    inferenceThread: z.enum(INFERENCE_THREADS).default('worker'),
+    inferenceThread: z.enum(INFERENCE_THREADS).default('main'),
     runtime: z.enum(RUNTIME_CHOICES).default('auto'),
     precision: z.enum(PRECISIONS).default('float'),
     /** How often the registry is read for alias moves (0: only admin moves are followed). */

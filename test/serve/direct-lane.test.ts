@@ -9,7 +9,8 @@ import { call, fixtureStore, pixels, registerMnist, testServer, type Reply } fro
 
 const f = await fixtureStore();
 await registerMnist(f, 1, { aliases: ['champion'] });
-const server = await testServer(f, { bodyLimit: 50_000 });
+// The inference thread here (the other tests serve on the server's own thread, the default).
+const server = await testServer(f, { bodyLimit: 50_000, inferenceThread: 'worker' });
 
 /** What a client sees, minus what differs by nature (date, connection handling). */
 function seen(r: Reply) {

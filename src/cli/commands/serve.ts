@@ -81,9 +81,9 @@ export function registerServe(program: Command): void {
     )
     .option(
       '--inference-thread <where>',
-      `where ONNX models run: ${INFERENCE_THREADS.join(', ')} (worker: a thread per version, the server's thread keeps answering)`,
+      `where ONNX models run: ${INFERENCE_THREADS.join(', ')} (worker: a thread per version, so the server's thread keeps answering; pays with cores to spare)`,
       oneOf('--inference-thread', INFERENCE_THREADS),
-      'worker',
+      'main',
     )
     .option(
       '--runtime <name>',

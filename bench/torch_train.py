@@ -62,20 +62,22 @@ def throughput(kind, x_all, y_all, batches):
 
 
 def gemm(sizes):
+    """GFLOP/s per size: the median of single timed calls after a warm-up call. bench/train.ts
+    times the addon with the same loop (nativeGemm) and interleaves the two sides in rounds."""
     out = {}
     for n in sizes:
         a = torch.full((n, n), 0.5)
         b = torch.full((n, n), 0.25)
         c = torch.empty((n, n))
         torch.mm(a, b, out=c)
-        reps = max(3, round(2e9 / (2 * n ** 3)))
-        best = float("inf")
-        for _ in range(3):
+        reps = max(10, round(4e9 / (2 * n ** 3)))
+        times = []
+        for _ in range(reps):
             start = time.perf_counter()
-            for _ in range(reps):
-                torch.mm(a, b, out=c)
-            best = min(best, (time.perf_counter() - start) / reps)
-        out[str(n)] = 2 * n ** 3 / best / 1e9
+            torch.mm(a, b, out=c)
+            times.append(time.perf_counter() - start)
+        times.sort()
+        out[str(n)] = 2 * n ** 3 / times[len(times) // 2] / 1e9
     return out
 
 
@@ -88,7 +90,9 @@ def main():
     parser.add_argument("--gemm", default="256,512,1024")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    result = {"version": torch.__version__}
+    # The thread count PyTorch really runs with (its intra-op pool; OpenBLAS's own pool is set by
+    # OPENBLAS_NUM_THREADS, which bench/train.ts exports).
+    result = {"version": torch.__version__, "threads": torch.get_num_threads()}
     if args.what == "gemm":
         result["gemm"] = gemm([int(s) for s in args.gemm.split(",")])
     else:

@@ -16,7 +16,8 @@
  * Options: --threads n (default: MODELAUTO_THREADS or all cores), --rounds n (default 3),
  *          --batches n (timed batches per native/PyTorch run, default 40),
  *          --js-batches n (MLP with JS kernels, default 4), --js-cnn-batches n (default 1; each
- *          takes ~30 s: tfjs's JS Conv2DBackpropFilter is that slow), --json.
+ *          takes ~30 s: tfjs's JS Conv2DBackpropFilter is that slow), --gemm-rounds n (SGEMM rounds,
+ *          each timing the addon and PyTorch back to back, default 5), --json.
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     batches: { type: 'string', default: '40' },
     'js-batches': { type: 'string', default: '4' },
     'js-cnn-batches': { type: 'string', default: '1' },
+    'gemm-rounds': { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -49,6 +51,7 @@ const ROUNDS = Number(args.rounds);
 const BATCHES = Number(args.batches);
 const JS_BATCHES = Number(args['js-batches']);
 const JS_CNN_BATCHES = Number(args['js-cnn-batches']);
+const GEMM_ROUNDS = Math.max(1, Number(args['gemm-rounds']));
 const BATCH = 128;
 const PYTHON = '/usr/bin/python3';
 const GEMM_SIZES = [256, 512, 1024];
@@ -145,7 +148,11 @@ async function kernelsPerStep(native: boolean, data: { x: Float32Array; y: Int32
   return info.kernels.length;
 }
 
-/** Best SGEMM GFLOP/s of the addon for n x n x n (C = A * B, row-major). */
+/**
+ * SGEMM GFLOP/s of the addon for n x n x n (C = A * B, row-major): the median of single timed
+ * calls after a warm-up call — exactly how bench/torch_train.py times torch.mm, so the two sides
+ * are measured the same way (gemmRounds interleaves them).
+ */
 function nativeGemm(n: number): number | undefined {
   const addon = nativeAddon();
   if (!addon) return undefined;
@@ -155,14 +162,79 @@ function nativeGemm(n: number): number | undefined {
   const c = new Float32Array(n * n);
   const p = new Float64Array([1, n, n, n, n, 1, n, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   addon.matmul(a, b, c, p, null, null);
-  const reps = Math.max(3, Math.round(2e9 / (2 * n ** 3)));
-  let best = Infinity;
-  for (let r = 0; r < 3; r++) {
+  const reps = Math.max(10, Math.round(4e9 / (2 * n ** 3)));
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    for (let i = 0; i < reps; i++) addon.matmul(a, b, c, p, null, null);
-    best = Math.min(best, (performance.now() - t0) / reps);
+    addon.matmul(a, b, c, p, null, null);
+    times.push(performance.now() - t0);
   }
-  return (2 * n ** 3) / (best / 1000) / 1e9;
+  times.sort((x, y) => x - y);
+  return (2 * n ** 3) / (times[Math.floor(times.length / 2)]! / 1000) / 1e9;
+}
+
+interface GemmRow {
+  n: number;
+  native: number | undefined;
+  torch: number | undefined;
+  /** Median over rounds of native/PyTorch measured back to back in the same round. */
+  pairedRatio: number | undefined;
+}
+
+const median = (v: number[]): number | undefined => {
+  if (v.length === 0) return undefined;
+  const s = [...v].sort((x, y) => x - y);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * SGEMM of the addon and of PyTorch, interleaved: the machine is shared, and measuring one side
+ * minutes after the other (as earlier versions did: PyTorch after the training rounds, the addon
+ * after the slow JS-kernel runs) compared whatever else was running at those two moments —
+ * the 1024^3 ratio swung between 0.45x and 0.95x. Each round measures both sides back to back,
+ * alternating which goes first; each side reports its best round (like the training rows), and
+ * the median of the per-round ratios is printed next to it.
+ */
+function gemmRounds(
+  rounds: number,
+  dataDir: string,
+  withTorch: boolean,
+): { rows: GemmRow[]; torchError?: string } {
+  const nat: number[][] = GEMM_SIZES.map(() => []);
+  const pt: number[][] = GEMM_SIZES.map(() => []);
+  const ratios: number[][] = GEMM_SIZES.map(() => []);
+  let torchError: string | undefined;
+  for (let round = 1; round <= rounds; round++) {
+    // Alternate which side goes first, so neither always runs right after the other.
+    const torchFirst = round % 2 === 0;
+    const runTorch = (): TorchResult | undefined =>
+      withTorch && torchError === undefined ? torch(dataDir, 'gemm') : undefined;
+    const t0 = torchFirst ? runTorch() : undefined;
+    const native = GEMM_SIZES.map((n) => nativeGemm(n));
+    const t = torchFirst ? t0 : runTorch();
+    if (t?.error !== undefined) torchError = t.error;
+    const parts: string[] = [];
+    GEMM_SIZES.forEach((n, i) => {
+      const a = native[i];
+      const b = t?.gemm?.[String(n)];
+      if (a !== undefined) nat[i]!.push(a);
+      if (b !== undefined) pt[i]!.push(b);
+      if (a !== undefined && b !== undefined) ratios[i]!.push(a / b);
+      parts.push(`${n}^3 ${fmt(a, 1)}/${fmt(b, 1)}`);
+    });
+    const torchThreads = t?.threads !== undefined ? `, PyTorch threads ${t.threads}` : '';
+    log(`round ${round} SGEMM GFLOP/s native/PyTorch: ${parts.join('  ')} (load ${load()}${torchThreads})`);
+  }
+  const best = (v: number[]): number | undefined => (v.length > 0 ? Math.max(...v) : undefined);
+  return {
+    rows: GEMM_SIZES.map((n, i) => ({
+      n,
+      native: best(nat[i]!),
+      torch: best(pt[i]!),
+      pairedRatio: median(ratios[i]!),
+    })),
+    torchError,
+  };
 }
 
 interface TorchResult {
@@ -170,6 +242,8 @@ interface TorchResult {
   cnn?: number;
   gemm?: Record<string, number>;
   error?: string;
+  /** torch.get_num_threads() in the PyTorch run. */
+  threads?: number;
   version?: string;
 }
 
@@ -250,7 +324,7 @@ async function main(): Promise<void> {
   const best = { mlp: { native: 0, torch: 0 }, cnn: { native: 0, torch: 0 } };
   let torchError: string | undefined;
   let torchVersion: string | undefined;
-  let torchGemm: Record<string, number> | undefined;
+  let gemm: GemmRow[] = [];
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const kind of ['mlp', 'cnn'] as const) {
@@ -271,11 +345,9 @@ async function main(): Promise<void> {
         }
       }
     }
-    if (torchError === undefined) {
-      const t = torch(dir, 'gemm');
-      torchGemm = t.gemm;
-      if (t.error !== undefined) torchError = t.error;
-    }
+    const g = gemmRounds(GEMM_ROUNDS, dir, torchError === undefined);
+    gemm = g.rows;
+    torchError ??= g.torchError;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -288,7 +360,6 @@ async function main(): Promise<void> {
   const nativeKernels = status.available ? await kernelsPerStep(true, data) : undefined;
   installNativeKernels({ threads: THREADS });
 
-  const gemm = GEMM_SIZES.map((n) => ({ n, native: nativeGemm(n), torch: torchGemm?.[String(n)] }));
   const nat = (k: ModelKind): number | undefined => (best[k].native > 0 ? best[k].native : undefined);
   const pt = (k: ModelKind): number | undefined => (best[k].torch > 0 ? best[k].torch : undefined);
 
@@ -304,10 +375,11 @@ async function main(): Promise<void> {
     `CNN         ${fmt(nat('cnn')).padStart(9)} ${fmt(jsCnn, 1).padStart(7)} ${fmt(pt('cnn')).padStart(9)} ${ratio(nat('cnn'), jsCnn).padStart(11)}   ${ratio(nat('cnn'), pt('cnn'))} (>= 1.0x)`,
     `MLP training step: ${nativeKernels ?? 'n/a'} tfjs kernels dispatched with native kernels, ${jsKernels} with JS kernels`,
     '',
-    'SGEMM GFLOP/s  native  PyTorch  native/PyTorch',
+    `SGEMM (median of single calls per round; best of ${GEMM_ROUNDS} interleaved rounds)`,
+    'SGEMM GFLOP/s  native  PyTorch  native/PyTorch  paired median',
     ...gemm.map(
       (g) =>
-        `${String(g.n).padStart(4)}^3      ${fmt(g.native, 1).padStart(7)} ${fmt(g.torch, 1).padStart(8)}  ${ratio(g.native, g.torch)}${g.n === 1024 ? ' (>= 0.90x)' : ''}`,
+        `${String(g.n).padStart(4)}^3      ${fmt(g.native, 1).padStart(7)} ${fmt(g.torch, 1).padStart(8)}  ${ratio(g.native, g.torch).padStart(14)}  ${(g.pairedRatio === undefined ? 'n/a' : `${g.pairedRatio.toFixed(2)}x`).padStart(13)}${g.n === 1024 ? ' (>= 0.90x)' : ''}`,
     ),
   ];
   console.log(lines.join('\n'));

@@ -61,13 +61,18 @@ void pack_b(const GemmProblem& g, idx p0, idx kc, idx j0, idx nc, int nr, float*
   }
 }
 
-void pack_a(const GemmProblem& g, idx i0, idx mc, idx p0, idx kc, int mr, float* dst) {
+// pack_rm: the kernel's packer for full slivers of row-major A, or nullptr.
+void pack_a(const GemmProblem& g, idx i0, idx mc, idx p0, idx kc, int mr, PackAFn pack_rm, float* dst) {
   for (idx ir = 0; ir < mc; ir += mr) {
     const idx rows = std::min<idx>(mr, mc - ir);
     float* d = dst + ir * kc;
     const idx i = i0 + ir;
     if (g.a_src != nullptr) {
       g.a_src->pack_sliver(g.a_row_offset + i, rows, p0, kc, mr, d);
+      continue;
+    }
+    if (pack_rm != nullptr && g.a_cs == 1 && rows == mr) {
+      pack_rm(kc, g.A + i * g.a_rs + p0, g.a_rs, d);
       continue;
     }
     if (g.a_rs == 1) {
@@ -113,7 +118,7 @@ void gemm_blocked(const GemmProblem& g, const UKernel& uk) {
       pack_b(g, pc, kc, jc, nc, nr, bp);
       for (idx ic = 0; ic < g.M; ic += mc_max) {
         const idx mc = std::min(mc_max, g.M - ic);
-        pack_a(g, ic, mc, pc, kc, mr, ap);
+        pack_a(g, ic, mc, pc, kc, mr, uk.pack_a_rm, ap);
         for (idx jr = 0; jr < nc; jr += nr) {
           const idx cols = std::min<idx>(nr, nc - jr);
           for (idx ir = 0; ir < mc; ir += mr) {
@@ -221,9 +226,18 @@ void run_gemv(const Gemv& v, int threads) {
 // broadcast A's values from its rows instead of packing it (gemm_rows). Packing A is a scalar
 // transpose that costs as much as the arithmetic when N is small, and every thread of the
 // blocked GEMM would repeat it.
+//
+// With a vector packer for row-major A (UKernel::pack_a_rm) that argument holds only for narrow
+// products: measured with 2 threads on AVX-512, the blocked kernel beat this path for every
+// N > 64 with at least kThreadMinMacs multiply-adds (the MLP's 128x784 * 784x256: 199 vs 143
+// GFLOP/s; 256^3: 211 vs 184; 128x512x512: 195 vs 75), while for N <= 64 (3200x64x144: 212 vs
+// 223) and for smaller products (16x128x128, 100x70x50) this path stayed as fast or faster.
 bool sgemm_broadcast(const GemmProblem& g, int threads) {
   if (g.a_src != nullptr || g.a_cs != 1 || g.accumulate || g.M < 2) return false;
   if (g.N > 64 && g.M * g.K > (idx(1) << 18)) return false;
+  if (g.N > 64 && select_kernel(g.N).pack_a_rm != nullptr &&
+      static_cast<double>(g.M) * static_cast<double>(g.N) * static_cast<double>(g.K) >= kThreadMinMacs)
+    return false;
   const IsaKernels& k = isa_kernels();
   const int nr = k.pick_nr(g.N);
   const idx nb = ceil_div(g.N, nr);
@@ -360,6 +374,21 @@ void sgemm(const GemmProblem& g, int max_threads) {
   // grid that packs the least redundant data (every column block re-packs its rows of A, every
   // row block re-packs its columns of B). Twice as many tasks as threads lets the caller pick up
   // the slack when another process holds one of the cores.
+  //
+  // Packing weights: a task covering all N columns works through a packed panel of B
+  // (kc x N) that, for large N, no longer stays in its core's L2, while a column slice of it does;
+  // splitting the columns instead makes every task re-pack all rows of A, which is cheap when
+  // the kernel transposes row-major A with vector instructions (or A is column-major: a copy)
+  // and expensive when A is assembled element by element (im2col sources, strided A). So with a
+  // cheap A and a panel over ~512 KB, a re-packed column of B counts 4 rows of A; otherwise
+  // both count the same. Measured on 1024^3, 2 threads (Zen 4, AVX-512, 1 MB L2), interleaved
+  // in one process: the 1x4 grid this picks beat 2x2 by ~2% on an idle machine and ~4% with
+  // another process on one core.
+  const bool cheap_a = g.a_src == nullptr && (g.a_rs == 1 || (g.a_cs == 1 && uk.pack_a_rm != nullptr));
+  const idx kc_eff = ceil_div(g.K, ceil_div(g.K, uk.kc));
+  const bool big_panel = static_cast<double>(kc_eff) * static_cast<double>(std::min<idx>(g.N, uk.nc)) *
+                             sizeof(float) > 512.0 * 1024;
+  const double a_weight = 1.0, b_weight = cheap_a && big_panel ? 4.0 : 1.0;
   const int tasks_wanted = static_cast<int>(std::min<idx>(2 * threads, mblocks * nblocks));
   int best_tm = 1, best_tn = tasks_wanted;
   double best_cost = -1;
@@ -367,7 +396,8 @@ void sgemm(const GemmProblem& g, int max_threads) {
     if (tasks_wanted % tm != 0) continue;
     const int tn = tasks_wanted / tm;
     if (tm > mblocks || tn > nblocks) continue;
-    const double cost = static_cast<double>(tn) * static_cast<double>(g.M) + static_cast<double>(tm) * static_cast<double>(g.N);
+    const double cost = a_weight * static_cast<double>(tn) * static_cast<double>(g.M) +
+                        b_weight * static_cast<double>(tm) * static_cast<double>(g.N);
     if (best_cost < 0 || cost < best_cost) {
       best_cost = cost;
       best_tm = tm;

@@ -6,6 +6,8 @@
 namespace ma {
 
 using UKernelFn = void (*)(idx kc, const float* a, const float* b, float* c, idx c_rs, bool accumulate);
+// Packs one full sliver (mr rows) of a row-major A: dst[p * mr + r] = a[r * lda + p] for p < kc.
+using PackAFn = void (*)(idx kc, const float* a, idx lda, float* dst);
 
 struct UKernel {
   int mr;
@@ -15,6 +17,11 @@ struct UKernel {
   idx nc;  // columns of B kept packed in L3
   UKernelFn fn;
   const char* isa;
+  // Optional (nullptr: gemm.cc's scalar loops). Row-major A is the common layout (MatMul
+  // without transposes), and its packing is a transpose: done one element at a time it costs a
+  // few percent of a large product, and more when threads split the columns of C and each
+  // re-packs all of A.
+  PackAFn pack_a_rm = nullptr;
 };
 
 const UKernel& ukernel_portable();

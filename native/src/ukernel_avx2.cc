@@ -74,7 +74,7 @@ void ukernel_6x16(idx kc, const float* a, const float* b, float* c, idx c_rs, bo
 }  // namespace
 
 const UKernel& ukernel_avx2() {
-  static const UKernel k{6, 16, 144, 256, 3072, &ukernel_6x16, "avx2-fma"};
+  static const UKernel k{6, 16, 144, 256, 3072, &ukernel_6x16, "avx2-fma", nullptr};
   return k;
 }
 

@@ -61,10 +61,46 @@ void ukernel_8x32(idx kc, const float* a, const float* b, float* c, idx c_rs, bo
 #undef MA_STORE
 }
 
+// 8 rows of row-major A -> a packed 8-row sliver, 8 columns at a time: load an 8x8 block as eight
+// rows, transpose it in registers (pairs interleaved, then quads, then 128-bit halves
+// exchanged) and store it as eight packed columns. 256-bit registers are enough for 8 floats.
+void pack_a_8(idx kc, const float* a, idx lda, float* dst) {
+  idx p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    const float* s = a + p;
+    const __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + lda);
+    const __m256 r2 = _mm256_loadu_ps(s + 2 * lda), r3 = _mm256_loadu_ps(s + 3 * lda);
+    const __m256 r4 = _mm256_loadu_ps(s + 4 * lda), r5 = _mm256_loadu_ps(s + 5 * lda);
+    const __m256 r6 = _mm256_loadu_ps(s + 6 * lda), r7 = _mm256_loadu_ps(s + 7 * lda);
+    // t0 = r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5], t1 the same for columns 2, 3, 6, 7.
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    // q0 = rows 0-3 of column 0 | rows 0-3 of column 4; q1 columns 1 | 5, q2 2 | 6, q3 3 | 7;
+    // q4..q7 the same for rows 4-7.
+    const __m256 q0 = _mm256_shuffle_ps(t0, t2, 0x44), q1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 q2 = _mm256_shuffle_ps(t1, t3, 0x44), q3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 q4 = _mm256_shuffle_ps(t4, t6, 0x44), q5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 q6 = _mm256_shuffle_ps(t5, t7, 0x44), q7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    float* d = dst + p * 8;
+    _mm256_storeu_ps(d, _mm256_permute2f128_ps(q0, q4, 0x20));
+    _mm256_storeu_ps(d + 8, _mm256_permute2f128_ps(q1, q5, 0x20));
+    _mm256_storeu_ps(d + 16, _mm256_permute2f128_ps(q2, q6, 0x20));
+    _mm256_storeu_ps(d + 24, _mm256_permute2f128_ps(q3, q7, 0x20));
+    _mm256_storeu_ps(d + 32, _mm256_permute2f128_ps(q0, q4, 0x31));
+    _mm256_storeu_ps(d + 40, _mm256_permute2f128_ps(q1, q5, 0x31));
+    _mm256_storeu_ps(d + 48, _mm256_permute2f128_ps(q2, q6, 0x31));
+    _mm256_storeu_ps(d + 56, _mm256_permute2f128_ps(q3, q7, 0x31));
+  }
+  for (; p < kc; ++p)
+    for (int r = 0; r < 8; ++r) dst[p * 8 + r] = a[r * lda + p];
+}
+
 }  // namespace
 
 const UKernel& ukernel_avx512() {
-  static const UKernel k{8, 32, 128, 384, 4096, &ukernel_8x32, "avx512"};
+  static const UKernel k{8, 32, 128, 384, 4096, &ukernel_8x32, "avx512", &pack_a_8};
   return k;
 }
 

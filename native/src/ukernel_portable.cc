@@ -46,9 +46,9 @@ void ukernel(idx kc, const float* a, const float* b, float* c, idx c_rs, bool ac
 
 const UKernel& ukernel_portable() {
 #if defined(__aarch64__)
-  static const UKernel k{8, 8, 128, 256, 2048, &ukernel<8, 2>, "portable"};
+  static const UKernel k{8, 8, 128, 256, 2048, &ukernel<8, 2>, "portable", nullptr};
 #else
-  static const UKernel k{6, 8, 120, 256, 2048, &ukernel<6, 2>, "portable"};
+  static const UKernel k{6, 8, 120, 256, 2048, &ukernel<6, 2>, "portable", nullptr};
 #endif
   return k;
 }

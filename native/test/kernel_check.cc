@@ -309,6 +309,9 @@ void run_gemm(Rng& rng, int max_threads) {
       {7, 4133, 19, true, false, false, 1, ma::Act::kLeakyRelu, max_threads},
       {263, 131, 1031, false, false, false, 1, ma::Act::kRelu, max_threads},
       {263, 131, 1031, true, true, true, 2, ma::Act::kLinear, max_threads},
+      // Row-major A through the kernels' vector packers: a depth block (1003 / 3 = 335) that is
+      // not a multiple of 8 and a last sliver of 4 rows.
+      {300, 97, 1003, false, false, true, 3, ma::Act::kRelu, max_threads},
       {1031, 64, 129, false, false, false, 1, ma::Act::kRelu6, max_threads},
       {1, 4099, 517, false, false, false, 1, ma::Act::kElu, max_threads},
       {1, 4099, 517, false, true, true, 1, ma::Act::kPrelu, max_threads},
